@@ -1,0 +1,19 @@
+"""The JSON API under /api/v1."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from kassa.api.routers import customer_classes, customers, health, reference, users
+
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(health.router)
+    router.include_router(reference.router)
+    router.include_router(customer_classes.router)
+    router.include_router(customers.router)
+    router.include_router(users.router)
+    return router

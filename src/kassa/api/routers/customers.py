@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query
+
+from kassa.api.deps import CustomerManager, Reader, database
+from kassa.auth.actor import Actor
+from kassa.customers import queries, service
+from kassa.customers.schemas import (
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    CustomerPatch,
+    StatusChange,
+)
+from kassa.customers.views import currency_exponent, customer_out
+from kassa.db.engine import Database
+
+router = APIRouter(tags=["customers"])
+
+
+@router.post("/customers", response_model=CustomerOut, status_code=201)
+def create_customer(
+    body: CustomerIn, actor: Actor = CustomerManager, db: Database = Depends(database)
+) -> CustomerOut:
+    with db.transaction() as session:
+        customer = service.create_customer(session, actor, body)
+        return customer_out(customer, currency_exponent(session, customer.currency))
+
+
+@router.get("/customers", response_model=CustomerPage)
+def list_customers(
+    q: str | None = Query(default=None, max_length=200, description="Name (or part of it), or id"),
+    status: str | None = Query(default=None),
+    customer_class_id: int | None = Query(default=None),
+    limit: int | None = Query(default=None),
+    cursor: str | None = Query(default=None),
+    _: Actor = Reader,
+    db: Database = Depends(database),
+) -> CustomerPage:
+    with db.reading() as session:
+        rows, next_cursor = queries.list_customers(
+            session,
+            q=q,
+            status=status,
+            customer_class_id=customer_class_id,
+            limit=limit,
+            cursor=cursor,
+        )
+        return CustomerPage(
+            items=[customer_out(c, currency_exponent(session, c.currency)) for c in rows],
+            next_cursor=next_cursor,
+        )
+
+
+@router.get("/customers/{customer_id}", response_model=CustomerOut)
+def get_customer(
+    customer_id: int, _: Actor = Reader, db: Database = Depends(database)
+) -> CustomerOut:
+    with db.reading() as session:
+        customer = queries.get_customer(session, customer_id)
+        return customer_out(customer, currency_exponent(session, customer.currency))
+
+
+@router.patch("/customers/{customer_id}", response_model=CustomerOut)
+def update_customer(
+    customer_id: int,
+    body: CustomerPatch,
+    actor: Actor = CustomerManager,
+    db: Database = Depends(database),
+) -> CustomerOut:
+    with db.transaction() as session:
+        customer = service.update_customer(session, actor, customer_id, body)
+        return customer_out(customer, currency_exponent(session, customer.currency))
+
+
+@router.post("/customers/{customer_id}/status", response_model=CustomerOut)
+def change_status(
+    customer_id: int,
+    body: StatusChange,
+    actor: Actor = CustomerManager,
+    db: Database = Depends(database),
+) -> CustomerOut:
+    with db.transaction() as session:
+        customer = service.change_status(session, actor, customer_id, body.action)
+        return customer_out(customer, currency_exponent(session, customer.currency))

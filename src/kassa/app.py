@@ -1,0 +1,36 @@
+"""The Kassa application: the JSON API and the web UI over one database."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from kassa import __version__
+from kassa.api import problems
+from kassa.api.app import api_router
+from kassa.api.body_limit import BodyLimit
+from kassa.api.routers import health
+from kassa.bootstrap import session_secret
+from kassa.core.settings import Settings
+from kassa.db.engine import Database
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    db = db or Database.from_settings(settings)
+    app = FastAPI(
+        title="Kassa",
+        version=__version__,
+        description="Real-time balance control and invoicing for telecom, ISP and SaaS operators.",
+    )
+    app.state.settings = settings
+    app.state.db = db
+    with db.transaction() as session:
+        secret = session_secret(session, settings)
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(api_router())
+    from kassa.web.app import install as install_web
+
+    install_web(app, secret)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,57 @@
+"""Who is acting, and what each role may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kassa.core.errors import Forbidden
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    VIEWER = "viewer"
+    SERVICE = "service"
+
+
+class Permission(StrEnum):
+    READ = "read"
+    MANAGE_CUSTOMERS = "manage_customers"
+    MOVE_MONEY = "move_money"
+    AUTHORIZE = "authorize"
+    CONFIGURE = "configure"
+    MANAGE_USERS = "manage_users"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.OPERATOR: frozenset(
+        {Permission.READ, Permission.MANAGE_CUSTOMERS, Permission.MOVE_MONEY, Permission.AUTHORIZE}
+    ),
+    Role.VIEWER: frozenset({Permission.READ}),
+    # The operator's network: real-time authorization and usage, nothing else.
+    Role.SERVICE: frozenset({Permission.AUTHORIZE}),
+}
+
+ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    username: str
+    role: Role
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS[self.role]
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            raise Forbidden(
+                f"role '{self.role.value}' may not do this (needs '{permission.value}')",
+                code="forbidden",
+            )
+
+
+SYSTEM = Actor(user_id=None, username="system", role=Role.ADMIN)

@@ -1,0 +1,86 @@
+"""Domain errors. Each carries a stable ``code``; adapters map the class to a status once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class KassaError(Exception):
+    code: str = "error"
+    title: str = "Request failed"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        errors: list[FieldError] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+        self.errors = errors or []
+        self.extra = extra or {}
+
+
+class NotFound(KassaError):
+    code = "not_found"
+    title = "Not found"
+
+
+class Conflict(KassaError):
+    """The request is well formed but breaks a rule given the current state."""
+
+    code = "conflict"
+    title = "Conflict"
+
+
+class ValidationFailed(KassaError):
+    code = "validation_failed"
+    title = "Invalid input"
+
+    @classmethod
+    def field(cls, field: str, message: str, *, code: str | None = None) -> ValidationFailed:
+        return cls(f"{field}: {message}", code=code, errors=[FieldError(field, message)])
+
+
+class InsufficientFunds(KassaError):
+    code = "insufficient_funds"
+    title = "Insufficient funds"
+
+
+class Forbidden(KassaError):
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class Unauthorized(KassaError):
+    code = "unauthorized"
+    title = "Authentication required"
+
+
+class FieldErrors:
+    """Collects every field error of one input so the caller hears about all of them at once."""
+
+    def __init__(self) -> None:
+        self.items: list[FieldError] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.items.append(FieldError(field, message))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def raise_if_any(self, code: str | None = None) -> None:
+        if self.items:
+            detail = "; ".join(f"{e.field}: {e.message}" for e in self.items)
+            raise ValidationFailed(detail, code=code, errors=list(self.items))

@@ -1,0 +1,92 @@
+"""Exact money: Decimal in Python, integer micros (1 unit = 1,000,000) in the database.
+
+Amounts an operator types may carry at most the currency's exponent in decimals; rated usage
+may carry up to six. Anything finer is refused, never rounded, so no cent appears or vanishes.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+MICROS_PER_UNIT = 1_000_000
+MICRO_EXPONENT = 6
+# BIGINT micros hold about 9.2e12 units; keep well inside so sums cannot overflow.
+MAX_AMOUNT = Decimal("1000000000000")
+
+
+class AmountError(ValueError):
+    """A human-readable reason an amount is unacceptable."""
+
+
+def parse_amount(value: object) -> Decimal:
+    """Turn a JSON string or number into a finite Decimal, exactly."""
+    if isinstance(value, bool):
+        raise AmountError('must be a decimal number, e.g. "12.50"')
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        # repr() is the shortest string that round-trips, i.e. what the JSON text said.
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise AmountError("must not be empty")
+        try:
+            result = Decimal(text)
+        except InvalidOperation as exc:
+            raise AmountError(f"{value!r} is not a decimal number") from exc
+    else:
+        raise AmountError('must be a decimal number, e.g. "12.50"')
+    if not result.is_finite():
+        raise AmountError("must be a finite number")
+    return result
+
+
+def decimals_of(amount: Decimal) -> int:
+    exponent = amount.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+def check_amount(
+    amount: Decimal,
+    *,
+    max_decimals: int,
+    allow_zero: bool = True,
+    allow_negative: bool = False,
+) -> Decimal:
+    if amount < 0 and not allow_negative:
+        raise AmountError("must not be negative")
+    if amount == 0 and not allow_zero:
+        raise AmountError("must be greater than zero")
+    if abs(amount) >= MAX_AMOUNT:
+        raise AmountError(f"must be less than {MAX_AMOUNT:,}")
+    if decimals_of(amount) > max_decimals:
+        if max_decimals == 0:
+            raise AmountError("must be a whole number in this currency")
+        raise AmountError(f"must have at most {max_decimals} decimal places in this currency")
+    return amount
+
+
+def to_micros(amount: Decimal) -> int:
+    scaled = amount * MICROS_PER_UNIT
+    if scaled != scaled.to_integral_value():
+        raise AmountError("must have at most 6 decimal places")
+    return int(scaled)
+
+
+def from_micros(micros: int) -> Decimal:
+    return Decimal(micros).scaleb(-MICRO_EXPONENT)
+
+
+def format_micros(micros: int, exponent: int) -> str:
+    """Decimal string with at least the currency's decimals, more only when they are non-zero."""
+    value = from_micros(micros)
+    shown = max(exponent, decimals_of(value))
+    return f"{value.quantize(Decimal(1).scaleb(-shown)):f}"
+
+
+def round_to_currency(amount: Decimal, exponent: int) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)

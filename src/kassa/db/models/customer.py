@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kassa.db.base import Base, BigIntId, UTCDateTime
+
+
+class Customer(Base):
+    """A customer and its cached balance. ``balance_micros`` is what the customer owes (negative
+    means funds); it only changes together with an appended ledger entry."""
+
+    __tablename__ = "customers"
+    __table_args__ = (
+        CheckConstraint("balance_control IN ('prepaid', 'postpaid')", name="balance_control"),
+        CheckConstraint("status IN ('active', 'blocked', 'suspended', 'closed')", name="status"),
+        CheckConstraint(
+            "balance_control = 'postpaid' OR credit_limit_micros = 0", name="prepaid_limit"
+        ),
+        CheckConstraint(
+            "credit_limit_micros IS NULL OR credit_limit_micros >= 0", name="credit_limit"
+        ),
+        CheckConstraint("reserved_micros >= 0", name="reserved"),
+        Index("ix_customers_customer_class_id", "customer_class_id"),
+        Index("ix_customers_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Trimmed, inner white space collapsed, case-folded: what makes two names "the same".
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    balance_control: Mapped[str] = mapped_column(String(8))
+    currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))
+    credit_limit_micros: Mapped[int | None] = mapped_column(BigInteger)
+    balance_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+    reserved_micros: Mapped[int] = mapped_column(BigInteger, default=0)
+    business_model_id: Mapped[int] = mapped_column(ForeignKey("business_models.id"))
+    customer_class_id: Mapped[int] = mapped_column(ForeignKey("customer_classes.id"))
+    billing_period: Mapped[str] = mapped_column(String(24))
+    billing_timezone: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254))
+    custom_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kassa.db.base import Base, BigIntId, UTCDateTime
+
+ENTRY_TYPES = (
+    "payment",
+    "refund",
+    "manual_charge",
+    "manual_credit",
+    "promotional_credit",
+    "usage",
+    "tax",
+)
+
+
+class LedgerEntry(Base):
+    """One append-only movement of a customer's balance. ``amount_micros`` is signed as it acts
+    on the balance (+ owes more, - owes less), so ``sum(amount_micros) == balance_micros``."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint(
+            "type IN ('payment', 'refund', 'manual_charge', 'manual_credit', "
+            "'promotional_credit', 'usage', 'tax')",
+            name="type",
+        ),
+        Index("ix_ledger_entries_customer_id_id", "customer_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    type: Mapped[str] = mapped_column(String(24))
+    amount_micros: Mapped[int] = mapped_column(BigInteger)
+    balance_after_micros: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    service: Mapped[str | None] = mapped_column(String(64))
+    visible_comment: Mapped[str] = mapped_column(Text, default="")
+    internal_comment: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
