@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 import kassa.db.models  # noqa: F401  (registers every table)
-from kassa.db.base import Base
+from kassa.db.base import Base, UTCDateTime
 from kassa.db.engine import make_engine
 
 config = context.config
@@ -25,6 +25,13 @@ def include_object(
     return not (type_ == "index" and name in RAW_SQL_INDEXES)
 
 
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Write Kassa's UTC column type as the plain DateTime it is stored as."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -32,6 +39,7 @@ def _run(connection: Connection) -> None:
         include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

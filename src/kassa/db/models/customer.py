@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kassa.db.base import Base, BigIntId, UTCDateTime
@@ -44,5 +44,8 @@ class Customer(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     custom_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # How many warning thresholds (and, last, the limit itself) the balance has crossed: an
+    # event is raised once per upward crossing and re-armed when the balance falls back.
+    alert_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

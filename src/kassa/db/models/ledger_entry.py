@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kassa.db.base import Base, BigIntId, UTCDateTime
@@ -30,6 +38,8 @@ class LedgerEntry(Base):
             name="type",
         ),
         Index("ix_ledger_entries_customer_id_id", "customer_id", "id"),
+        # Usage records imported twice are recognised by the sender's id.
+        UniqueConstraint("customer_id", "external_id", name="uq_ledger_entries_external_id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
@@ -42,4 +52,8 @@ class LedgerEntry(Base):
     visible_comment: Mapped[str] = mapped_column(Text, default="")
     internal_comment: Mapped[str] = mapped_column(Text, default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    authorization_id: Mapped[int | None] = mapped_column(BigInteger)
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    # When the usage happened, for imported records; entries otherwise happen when created.
+    occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

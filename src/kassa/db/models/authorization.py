@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kassa.db.base import Base, BigIntId, UTCDateTime
+
+AUTHORIZATION_STATUSES = ("reserved", "committed", "released", "expired")
+
+
+class Authorization(Base):
+    """A reservation of funds for usage in progress (a call, a data session).
+
+    ``held_micros`` is what this reservation currently adds to the customer's ``reserved_micros``;
+    it drops to zero when the reservation is committed, released or swept after expiry, so the
+    customer's reserved total always equals the sum of ``held_micros`` of its reservations."""
+
+    __tablename__ = "authorizations"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('reserved', 'committed', 'released', 'expired')", name="status"
+        ),
+        CheckConstraint("held_micros >= 0", name="held"),
+        CheckConstraint("amount_micros > 0", name="amount"),
+        Index("ix_authorizations_customer_id_status", "customer_id", "status"),
+        Index("ix_authorizations_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    service: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    # Everything granted so far (the first reservation plus extensions).
+    amount_micros: Mapped[int] = mapped_column(BigInteger)
+    held_micros: Mapped[int] = mapped_column(BigInteger)
+    committed_micros: Mapped[int | None] = mapped_column(BigInteger)
+    entry_id: Mapped[int | None] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
