@@ -59,10 +59,10 @@ def ensure_admin(session: Session, settings: Settings, report: BootstrapReport) 
         known = session.scalar(
             select(ApiToken.id).where(ApiToken.token_hash == hash_token(settings.admin_token))
         )
-        admin = session.scalar(select(User).where(User.username == "admin"))
-        if known is None and admin is not None:
+        existing = session.scalar(select(User).where(User.username == "admin"))
+        if known is None and existing is not None:
             create_token(
-                session, SYSTEM, admin, name="KASSA_ADMIN_TOKEN", token=settings.admin_token
+                session, SYSTEM, existing, name="KASSA_ADMIN_TOKEN", token=settings.admin_token
             )
 
 

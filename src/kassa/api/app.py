@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from kassa.api.routers import customer_classes, customers, health, reference, users
+from kassa.api.routers import customer_classes, customers, health, ledger, reference, users
 
 API_PREFIX = "/api/v1"
 
@@ -15,5 +15,6 @@ def api_router() -> APIRouter:
     router.include_router(reference.router)
     router.include_router(customer_classes.router)
     router.include_router(customers.router)
+    router.include_router(ledger.router)
     router.include_router(users.router)
     return router

@@ -107,3 +107,14 @@ def currency_out(currency: Currency) -> CurrencyOut:
     return CurrencyOut(
         code=currency.code, name=currency.name, exponent=currency.exponent, enabled=currency.enabled
     )
+
+
+_EXPONENTS: dict[str, int] = {}
+
+
+def currency_exponent(session: Session, code: str) -> int:
+    """ISO 4217 exponents never change, so each process reads them once."""
+    if code not in _EXPONENTS:
+        rows = session.execute(select(Currency.code, Currency.exponent))
+        _EXPONENTS.update({c: e or 0 for c, e in rows})
+    return _EXPONENTS.get(code, 2)

@@ -34,7 +34,7 @@ def _like_pattern(key: str) -> str:
     return f"%{escaped}%"
 
 
-def _search(stmt: Select[tuple[Customer]], session: Session, q: str) -> Select[tuple[Customer]]:
+def _search(stmt: Select[Customer], session: Session, q: str) -> Select[Customer]:
     key = name_key(q)
     if not key:
         return stmt

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kassa.core.amounts import OptionalAmount
+from kassa.core.ids import Id
 
 BalanceControl = Literal["prepaid", "postpaid"]
 BillingPeriodName = Literal[
@@ -23,8 +24,8 @@ class CustomerIn(BaseModel):
     currency: str = Field(max_length=3)
     credit_limit: OptionalAmount = None
     available_funds: OptionalAmount = None
-    business_model_id: int
-    customer_class_id: int | None = None
+    business_model_id: Id
+    customer_class_id: Id | None = None
     billing_period: BillingPeriodName = "monthly"
     billing_timezone: str = Field(default="UTC", max_length=64)
     email: str | None = Field(default=None, max_length=254)
@@ -35,8 +36,8 @@ class CustomerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, max_length=200)
     credit_limit: OptionalAmount = None
-    business_model_id: int | None = None
-    customer_class_id: int | None = None
+    business_model_id: Id | None = None
+    customer_class_id: Id | None = None
     billing_period: BillingPeriodName | None = None
     billing_timezone: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=254)
@@ -61,7 +62,7 @@ class CustomerOut(BaseModel):
     balance: str
     reserved: str
     available_funds: str | None
-    business_model_id: int
+    business_model_id: Id
     customer_class_id: int
     billing_period: str
     billing_timezone: str

@@ -23,7 +23,7 @@ from kassa.customer_classes.service import default_class, enabled_fields, get_cu
 from kassa.customers.queries import get_customer, name_key
 from kassa.customers.schemas import CustomerIn, CustomerPatch
 from kassa.db.models import BusinessModel, Customer, CustomerClass
-from kassa.ledger.entries import append_entry
+from kassa.ledger.entries import append_entry, initial_alert_level
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 IMMUTABLE_FIELDS = ("currency", "balance_control", "available_funds")
@@ -188,9 +188,12 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
             entry_type="payment",
             amount_micros=funds,
             currency=customer.currency,
+            exponent=exponent,
             visible_comment="Initial available funds",
         )
         session.refresh(customer)
+    else:
+        customer.alert_level = initial_alert_level(customer, list(cls.credit_limit_warnings))
     audit.record(session, actor, "create", "customer", customer.id, after=snapshot(customer))
     return customer
 

@@ -4,32 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from kassa.core.clock import utcnow
 from kassa.core.money import format_micros
 from kassa.core.periods import next_billing_date
 from kassa.customers.schemas import CustomerOut
 from kassa.customers.status import shown_status
-from kassa.db.models import Currency, Customer
+from kassa.db.models import Customer
 
 
-_EXPONENTS: dict[str, int] = {}
-
-
-def currency_exponent(session: Session, code: str) -> int:
-    """ISO 4217 exponents never change, so each process reads them once."""
-    if code not in _EXPONENTS:
-        rows = session.execute(select(Currency.code, Currency.exponent))
-        _EXPONENTS.update({c: e or 0 for c, e in rows})
-    return _EXPONENTS.get(code, 2)
-
-
-def available_funds_micros(customer: Customer) -> int | None:
+def available_funds_micros(customer: Customer, lapsed_micros: int = 0) -> int | None:
     if customer.credit_limit_micros is None:
         return None
-    return customer.credit_limit_micros - customer.balance_micros - customer.reserved_micros
+    reserved = customer.reserved_micros - lapsed_micros
+    return customer.credit_limit_micros - customer.balance_micros - reserved
 
 
 def upcoming_billing_date(customer: Customer) -> date:
@@ -38,18 +25,20 @@ def upcoming_billing_date(customer: Customer) -> date:
     )
 
 
-def customer_out(customer: Customer, exponent: int) -> CustomerOut:
-    funds = available_funds_micros(customer)
+def customer_out(customer: Customer, exponent: int, lapsed_micros: int = 0) -> CustomerOut:
+    """``lapsed_micros``: holds of expired reservations not yet swept, which no longer count."""
+    funds = available_funds_micros(customer, lapsed_micros)
+    reserved = customer.reserved_micros - lapsed_micros
     return CustomerOut(
         id=customer.id,
         name=customer.name,
-        balance_control=customer.balance_control,  # type: ignore[arg-type]
+        balance_control=customer.balance_control,
         currency=customer.currency,
         credit_limit=None
         if customer.credit_limit_micros is None
         else format_micros(customer.credit_limit_micros, exponent),
         balance=format_micros(customer.balance_micros, exponent),
-        reserved=format_micros(customer.reserved_micros, exponent),
+        reserved=format_micros(reserved, exponent),
         available_funds=None if funds is None else format_micros(funds, exponent),
         business_model_id=customer.business_model_id,
         customer_class_id=customer.customer_class_id,
@@ -61,7 +50,7 @@ def customer_out(customer: Customer, exponent: int) -> CustomerOut:
             customer.status,
             customer.balance_control,
             customer.balance_micros,
-            customer.reserved_micros,
+            reserved,
             customer.credit_limit_micros,
         ),
         created_at=customer.created_at,

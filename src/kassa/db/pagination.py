@@ -14,7 +14,7 @@ T = TypeVar("T")
 
 def paginate(
     session: Session,
-    stmt: Select[tuple[T]],
+    stmt: Select[T],
     key: InstrumentedAttribute[Any],
     *,
     limit: int | None,

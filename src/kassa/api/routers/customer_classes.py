@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from kassa.api.deps import Configurer, Reader, database
 from kassa.auth.actor import Actor
+from kassa.core.ids import Id
 from kassa.customer_classes import service
 from kassa.customer_classes.schemas import (
     CustomerClassIn,
@@ -51,7 +52,7 @@ def create_customer_class(
 
 @router.get("/customer-classes/{class_id}", response_model=CustomerClassOut)
 def get_customer_class(
-    class_id: int, _: Actor = Reader, db: Database = Depends(database)
+    class_id: Id, _: Actor = Reader, db: Database = Depends(database)
 ) -> CustomerClassOut:
     with db.reading() as session:
         return service.customer_class_out(service.get_customer_class(session, class_id))
@@ -59,7 +60,7 @@ def get_customer_class(
 
 @router.patch("/customer-classes/{class_id}", response_model=CustomerClassOut)
 def update_customer_class(
-    class_id: int,
+    class_id: Id,
     body: CustomerClassPatch,
     request: Request,
     actor: Actor = Configurer,
@@ -78,7 +79,7 @@ def update_customer_class(
 
 @router.delete("/customer-classes/{class_id}", status_code=204)
 def delete_customer_class(
-    class_id: int, actor: Actor = Configurer, db: Database = Depends(database)
+    class_id: Id, actor: Actor = Configurer, db: Database = Depends(database)
 ) -> Response:
     with db.transaction() as session:
         service.delete_customer_class(session, actor, class_id)

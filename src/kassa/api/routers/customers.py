@@ -4,6 +4,8 @@ from fastapi import APIRouter, Depends, Query
 
 from kassa.api.deps import CustomerManager, Reader, database
 from kassa.auth.actor import Actor
+from kassa.core.ids import Id
+from kassa.currencies.service import currency_exponent
 from kassa.customers import queries, service
 from kassa.customers.schemas import (
     CustomerIn,
@@ -12,8 +14,9 @@ from kassa.customers.schemas import (
     CustomerPatch,
     StatusChange,
 )
-from kassa.customers.views import currency_exponent, customer_out
+from kassa.customers.views import customer_out
 from kassa.db.engine import Database
+from kassa.ledger.authorizations import lapsed_holds
 
 router = APIRouter(tags=["customers"])
 
@@ -31,7 +34,7 @@ def create_customer(
 def list_customers(
     q: str | None = Query(default=None, max_length=200, description="Name (or part of it), or id"),
     status: str | None = Query(default=None),
-    customer_class_id: int | None = Query(default=None),
+    customer_class_id: Id | None = Query(default=None),
     limit: int | None = Query(default=None),
     cursor: str | None = Query(default=None),
     _: Actor = Reader,
@@ -46,24 +49,29 @@ def list_customers(
             limit=limit,
             cursor=cursor,
         )
+        lapsed = lapsed_holds(session, [c.id for c in rows if c.reserved_micros])
         return CustomerPage(
-            items=[customer_out(c, currency_exponent(session, c.currency)) for c in rows],
+            items=[
+                customer_out(c, currency_exponent(session, c.currency), lapsed.get(c.id, 0))
+                for c in rows
+            ],
             next_cursor=next_cursor,
         )
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
 def get_customer(
-    customer_id: int, _: Actor = Reader, db: Database = Depends(database)
+    customer_id: Id, _: Actor = Reader, db: Database = Depends(database)
 ) -> CustomerOut:
     with db.reading() as session:
         customer = queries.get_customer(session, customer_id)
-        return customer_out(customer, currency_exponent(session, customer.currency))
+        lapsed = lapsed_holds(session, [customer.id]).get(customer.id, 0)
+        return customer_out(customer, currency_exponent(session, customer.currency), lapsed)
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut)
 def update_customer(
-    customer_id: int,
+    customer_id: Id,
     body: CustomerPatch,
     actor: Actor = CustomerManager,
     db: Database = Depends(database),
@@ -75,7 +83,7 @@ def update_customer(
 
 @router.post("/customers/{customer_id}/status", response_model=CustomerOut)
 def change_status(
-    customer_id: int,
+    customer_id: Id,
     body: StatusChange,
     actor: Actor = CustomerManager,
     db: Database = Depends(database),

@@ -15,6 +15,7 @@ from kassa.business_models.service import (
     BusinessModelPatch,
     business_model_out,
 )
+from kassa.core.ids import Id
 from kassa.currencies import service as currencies
 from kassa.currencies.service import CurrencyChange, CurrencyOut, CurrencyPage, currency_out
 from kassa.custom_fields import service as custom_fields
@@ -93,7 +94,7 @@ def create_business_model(
     "/business-models/{model_id}", response_model=BusinessModelOut, tags=["business models"]
 )
 def get_business_model(
-    model_id: int, _: Actor = Reader, db: Database = Depends(database)
+    model_id: Id, _: Actor = Reader, db: Database = Depends(database)
 ) -> BusinessModelOut:
     with db.reading() as session:
         return business_model_out(business_models.get_business_model(session, model_id))
@@ -103,7 +104,7 @@ def get_business_model(
     "/business-models/{model_id}", response_model=BusinessModelOut, tags=["business models"]
 )
 def update_business_model(
-    model_id: int,
+    model_id: Id,
     body: BusinessModelPatch,
     actor: Actor = Configurer,
     db: Database = Depends(database),
@@ -115,7 +116,7 @@ def update_business_model(
 
 @router.delete("/business-models/{model_id}", status_code=204, tags=["business models"])
 def delete_business_model(
-    model_id: int, actor: Actor = Configurer, db: Database = Depends(database)
+    model_id: Id, actor: Actor = Configurer, db: Database = Depends(database)
 ) -> Response:
     with db.transaction() as session:
         business_models.delete_business_model(session, actor, model_id)
@@ -152,7 +153,7 @@ def create_custom_field(
 
 @router.get("/custom-fields/{field_id}", response_model=CustomFieldOut, tags=["custom fields"])
 def get_custom_field(
-    field_id: int, _: Actor = Reader, db: Database = Depends(database)
+    field_id: Id, _: Actor = Reader, db: Database = Depends(database)
 ) -> CustomFieldOut:
     with db.reading() as session:
         return custom_fields.custom_field_out(custom_fields.get_custom_field(session, field_id))
@@ -160,7 +161,7 @@ def get_custom_field(
 
 @router.patch("/custom-fields/{field_id}", response_model=CustomFieldOut, tags=["custom fields"])
 def update_custom_field(
-    field_id: int,
+    field_id: Id,
     body: CustomFieldPatch,
     actor: Actor = Configurer,
     db: Database = Depends(database),
@@ -172,7 +173,7 @@ def update_custom_field(
 
 @router.delete("/custom-fields/{field_id}", status_code=204, tags=["custom fields"])
 def delete_custom_field(
-    field_id: int, actor: Actor = Configurer, db: Database = Depends(database)
+    field_id: Id, actor: Actor = Configurer, db: Database = Depends(database)
 ) -> Response:
     with db.transaction() as session:
         custom_fields.delete_custom_field(session, actor, field_id)

@@ -17,6 +17,7 @@ from kassa.auth.schemas import (
     UserOut,
     UserPage,
 )
+from kassa.core.ids import Id
 from kassa.db.engine import Database
 from kassa.db.models import ApiToken, AuditLog, User
 from kassa.db.pagination import paginate
@@ -70,7 +71,7 @@ def create_user(body: UserIn, actor: Actor = Admin, db: Database = Depends(datab
 
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201)
 def create_token(
-    user_id: int, body: TokenIn, actor: Actor = Admin, db: Database = Depends(database)
+    user_id: Id, body: TokenIn, actor: Actor = Admin, db: Database = Depends(database)
 ) -> TokenOut:
     with db.transaction() as session:
         issued = service.create_token(
@@ -80,7 +81,7 @@ def create_token(
 
 
 @router.get("/users/{user_id}/tokens", response_model=list[TokenOut])
-def list_tokens(user_id: int, _: Actor = Admin, db: Database = Depends(database)) -> list[TokenOut]:
+def list_tokens(user_id: Id, _: Actor = Admin, db: Database = Depends(database)) -> list[TokenOut]:
     with db.reading() as session:
         service.get_user(session, user_id)
         rows = session.scalars(
@@ -90,7 +91,7 @@ def list_tokens(user_id: int, _: Actor = Admin, db: Database = Depends(database)
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
-def revoke_token(token_id: int, actor: Actor = Admin, db: Database = Depends(database)) -> TokenOut:
+def revoke_token(token_id: Id, actor: Actor = Admin, db: Database = Depends(database)) -> TokenOut:
     with db.transaction() as session:
         return _token(service.revoke_token(session, actor, token_id))
 

@@ -1,0 +1,69 @@
+"""Running a money-moving call under an optional Idempotency-Key.
+
+The key's answer is stored in the same transaction as the work, so a key exists exactly when
+the work was done. Of two identical requests racing with one key, the unique constraint lets
+one commit; the other rolls back and returns the winner's answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kassa.auth.actor import Actor
+from kassa.core.errors import KassaError
+from kassa.db.engine import Database
+from kassa.ledger import idempotency
+
+Work = Callable[[Session], BaseModel]
+
+
+def _replay(answer: idempotency.StoredAnswer) -> Response:
+    return Response(
+        content=answer.body,
+        status_code=answer.status,
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"},
+    )
+
+
+def money_call(
+    request: Request,
+    db: Database,
+    actor: Actor,
+    work: Work,
+    *,
+    body: BaseModel | None,
+    status_code: int,
+) -> Response:
+    raw_key = request.headers.get("idempotency-key")
+    if raw_key is None or actor.user_id is None:
+        with db.transaction() as session:
+            result = work(session)
+        return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
+    key = idempotency.check_key(raw_key)
+    request_hash = idempotency.fingerprint(
+        request.method, request.url.path, body.model_dump_json().encode() if body else b""
+    )
+    user_id = actor.user_id
+    try:
+        with db.transaction() as session:
+            answer = idempotency.find_answer(session, user_id, key, request_hash)
+            if answer is not None:
+                return _replay(answer)
+            result = work(session)
+            payload = result.model_dump_json()
+            idempotency.store_answer(session, user_id, key, request_hash, status_code, payload)
+        return Response(content=payload, status_code=status_code, media_type="application/json")
+    except (IntegrityError, KassaError):
+        # A twin request may have done the work meanwhile: its answer is ours.
+        with db.reading() as session:
+            answer = idempotency.find_answer(session, user_id, key, request_hash)
+        if answer is not None:
+            return _replay(answer)
+        raise

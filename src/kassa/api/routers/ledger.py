@@ -1,0 +1,253 @@
+"""Transactions, authorizations and usage import: the money-moving API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kassa.api.deps import Reader, database, require
+from kassa.api.idempotency import money_call
+from kassa.auth.actor import Actor, Permission
+from kassa.core.clock import utcnow
+from kassa.core.errors import NotFound
+from kassa.core.money import format_micros
+from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
+from kassa.currencies.service import currency_exponent
+from kassa.db.engine import Database
+from kassa.db.models import Authorization, Customer
+from kassa.ledger import authorizations, transactions, usage
+from kassa.ledger.authorizations import AuthorizationView
+from kassa.ledger.schemas import (
+    AuthorizationOut,
+    AuthorizationPage,
+    AuthorizationStatus,
+    CommitIn,
+    ExtendIn,
+    ReserveIn,
+    TransactionIn,
+    TransactionOut,
+    TransactionPage,
+    UsageBatchIn,
+    UsageBatchOut,
+)
+
+router = APIRouter()
+MoneyMover = Depends(require(Permission.MOVE_MONEY))
+Authorizer = Depends(require(Permission.AUTHORIZE))
+IDEMPOTENCY_DOC = {
+    "parameters": [
+        {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 255},
+            "description": "A retry with the same key and body returns the first answer.",
+        }
+    ]
+}
+
+
+def authorization_out(view: AuthorizationView) -> AuthorizationOut:
+    auth, exponent = view.row, view.exponent
+    status = auth.status
+    if status == "reserved" and auth.expires_at <= utcnow():
+        status = "expired"
+    return AuthorizationOut(
+        id=auth.id,
+        customer_id=auth.customer_id,
+        status=status,
+        service=auth.service,
+        session_id=auth.session_id,
+        currency=auth.currency,
+        amount=format_micros(auth.amount_micros, exponent),
+        committed_amount=None
+        if auth.committed_micros is None
+        else format_micros(auth.committed_micros, exponent),
+        transaction_id=auth.entry_id,
+        available_funds=None
+        if view.available_funds_micros is None
+        else format_micros(view.available_funds_micros, exponent),
+        created_at=auth.created_at,
+        updated_at=auth.updated_at,
+        expires_at=auth.expires_at,
+    )
+
+
+@router.post(
+    "/customers/{customer_id}/transactions",
+    response_model=TransactionOut,
+    status_code=201,
+    tags=["transactions"],
+    openapi_extra=IDEMPOTENCY_DOC,
+)
+def post_transaction(
+    customer_id: int,
+    body: TransactionIn,
+    request: Request,
+    actor: Actor = MoneyMover,
+    db: Database = Depends(database),
+) -> Response:
+    def work(session: Session) -> BaseModel:
+        return transactions.post_transaction(session, actor, customer_id, body)
+
+    return money_call(request, db, actor, work, body=body, status_code=201)
+
+
+@router.get(
+    "/customers/{customer_id}/transactions", response_model=TransactionPage, tags=["transactions"]
+)
+def list_transactions(
+    customer_id: int,
+    type: str | None = Query(default=None, description="Only entries of this type"),
+    limit: int | None = Query(default=None),
+    cursor: str | None = Query(default=None),
+    _: Actor = Reader,
+    db: Database = Depends(database),
+) -> TransactionPage:
+    with db.reading() as session:
+        rows, next_cursor = transactions.list_transactions(
+            session, customer_id, entry_type=type, limit=limit, cursor=cursor
+        )
+        items = [
+            transactions.transaction_out(r, currency_exponent(session, r.currency)) for r in rows
+        ]
+        return TransactionPage(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/customers/{customer_id}/authorizations",
+    response_model=AuthorizationOut,
+    status_code=201,
+    tags=["authorizations"],
+    openapi_extra=IDEMPOTENCY_DOC,
+)
+def reserve(
+    customer_id: int,
+    body: ReserveIn,
+    request: Request,
+    actor: Actor = Authorizer,
+    db: Database = Depends(database),
+) -> Response:
+    def work(session: Session) -> BaseModel:
+        return authorization_out(authorizations.reserve(session, actor, customer_id, body))
+
+    return money_call(request, db, actor, work, body=body, status_code=201)
+
+
+@router.post(
+    "/authorizations/{authorization_id}/extend",
+    response_model=AuthorizationOut,
+    tags=["authorizations"],
+    openapi_extra=IDEMPOTENCY_DOC,
+)
+def extend(
+    authorization_id: int,
+    body: ExtendIn,
+    request: Request,
+    actor: Actor = Authorizer,
+    db: Database = Depends(database),
+) -> Response:
+    def work(session: Session) -> BaseModel:
+        return authorization_out(authorizations.extend(session, actor, authorization_id, body))
+
+    return money_call(request, db, actor, work, body=body, status_code=200)
+
+
+@router.post(
+    "/authorizations/{authorization_id}/commit",
+    response_model=AuthorizationOut,
+    tags=["authorizations"],
+    openapi_extra=IDEMPOTENCY_DOC,
+)
+def commit(
+    authorization_id: int,
+    body: CommitIn,
+    request: Request,
+    actor: Actor = Authorizer,
+    db: Database = Depends(database),
+) -> Response:
+    def work(session: Session) -> BaseModel:
+        return authorization_out(authorizations.commit(session, actor, authorization_id, body))
+
+    return money_call(request, db, actor, work, body=body, status_code=200)
+
+
+@router.post(
+    "/authorizations/{authorization_id}/release",
+    response_model=AuthorizationOut,
+    tags=["authorizations"],
+    openapi_extra=IDEMPOTENCY_DOC,
+)
+def release(
+    authorization_id: int,
+    request: Request,
+    actor: Actor = Authorizer,
+    db: Database = Depends(database),
+) -> Response:
+    def work(session: Session) -> BaseModel:
+        return authorization_out(authorizations.release(session, actor, authorization_id))
+
+    return money_call(request, db, actor, work, body=None, status_code=200)
+
+
+@router.get(
+    "/authorizations/{authorization_id}", response_model=AuthorizationOut, tags=["authorizations"]
+)
+def get_authorization(
+    authorization_id: int, _: Actor = Authorizer, db: Database = Depends(database)
+) -> AuthorizationOut:
+    with db.reading() as session:
+        return authorization_out(authorizations.get_authorization(session, authorization_id))
+
+
+@router.get(
+    "/customers/{customer_id}/authorizations",
+    response_model=AuthorizationPage,
+    tags=["authorizations"],
+)
+def list_authorizations(
+    customer_id: int,
+    status: AuthorizationStatus | None = Query(default=None),
+    limit: int | None = Query(default=None),
+    cursor: str | None = Query(default=None),
+    _: Actor = Authorizer,
+    db: Database = Depends(database),
+) -> AuthorizationPage:
+    with db.reading() as session:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
+        size = check_limit(limit)
+        before = decode_int_cursor(cursor)
+        stmt = select(Authorization).where(Authorization.customer_id == customer_id)
+        now = utcnow()
+        if status == "reserved":
+            stmt = stmt.where(Authorization.status == "reserved", Authorization.expires_at > now)
+        elif status == "expired":
+            stmt = stmt.where(
+                (Authorization.status == "expired")
+                | ((Authorization.status == "reserved") & (Authorization.expires_at <= now))
+            )
+        elif status is not None:
+            stmt = stmt.where(Authorization.status == status)
+        if before is not None:
+            stmt = stmt.where(Authorization.id < before)
+        rows = list(session.scalars(stmt.order_by(Authorization.id.desc()).limit(size + 1)))
+        next_cursor = encode_cursor(rows[size - 1].id) if len(rows) > size else None
+        exponent = currency_exponent(session, customer.currency)
+        available = authorizations.available_micros(
+            customer.credit_limit_micros, customer.balance_micros, customer.reserved_micros
+        )
+        items = [authorization_out(AuthorizationView(r, available, exponent)) for r in rows[:size]]
+        return AuthorizationPage(items=items, next_cursor=next_cursor)
+
+
+@router.post("/usage", response_model=UsageBatchOut, tags=["usage"])
+def import_usage(
+    body: UsageBatchIn, actor: Actor = Authorizer, db: Database = Depends(database)
+) -> UsageBatchOut:
+    with db.transaction() as session:
+        return usage.import_usage(session, actor, body)

@@ -1,0 +1,378 @@
+"""Real-time authorization: reserve, extend, commit, release (DESIGN §4).
+
+Each call is one short transaction of a few statements. Rows are locked in one order — an
+authorization before its customer — except where reserve sweeps expired holds, which skips
+any row another transaction holds, so no two calls can wait on each other.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from kassa.auth.actor import Actor
+from kassa.core.clock import utcnow
+from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, ValidationFailed
+from kassa.core.money import format_micros
+from kassa.currencies.service import currency_exponent
+from kassa.db.models import Authorization, BusinessModel, Customer
+from kassa.ledger.entries import append_entry
+from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn, ReserveIn
+from kassa.ledger.transactions import RATED_DECIMALS, amount_micros
+
+
+@dataclass(frozen=True)
+class AuthorizationView:
+    """An authorization and the customer's available funds right after the call."""
+
+    row: Authorization
+    available_funds_micros: int | None
+    exponent: int
+
+
+def available_micros(limit: int | None, balance: int, reserved: int) -> int | None:
+    return None if limit is None else limit - balance - reserved
+
+
+def business_model_services(raw: object) -> list[str]:
+    if isinstance(raw, str):
+        raw = json.loads(raw)
+    return [str(s) for s in raw] if isinstance(raw, list) else []
+
+
+def sweep_customer(session: Session, customer_id: int, now: datetime) -> int:
+    """Expire this customer's lapsed reservations; returns the micros freed.
+
+    The caller holds the customer's row; rows another call is committing are skipped."""
+    lapsed = session.execute(
+        select(Authorization.id, Authorization.held_micros)
+        .where(
+            Authorization.customer_id == customer_id,
+            Authorization.status == "reserved",
+            Authorization.expires_at <= now,
+        )
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not lapsed:
+        return 0
+    freed = sum(row.held_micros for row in lapsed)
+    session.execute(
+        update(Authorization)
+        .where(Authorization.id.in_([row.id for row in lapsed]))
+        .values(status="expired", held_micros=0, updated_at=now)
+    )
+    session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(reserved_micros=Customer.reserved_micros - freed)
+    )
+    return freed
+
+
+def reserve(session: Session, actor: Actor, customer_id: int, data: ReserveIn) -> AuthorizationView:
+    now = utcnow()
+    row = session.execute(
+        select(
+            Customer.status,
+            Customer.currency,
+            Customer.credit_limit_micros,
+            Customer.balance_micros,
+            Customer.reserved_micros,
+            BusinessModel.services,
+        )
+        .join(BusinessModel, BusinessModel.id == Customer.business_model_id)
+        .where(Customer.id == customer_id)
+        .with_for_update(of=Customer)
+    ).first()
+    if row is None:
+        raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
+    if row.status == "closed":
+        raise Conflict(f"customer {customer_id} is closed", code="customer_closed")
+    services = business_model_services(row.services)
+    if data.service not in services:
+        raise ValidationFailed.field(
+            "service",
+            f"'{data.service}' is not a service of the customer's business model "
+            f"(offers: {', '.join(services) or 'none'})",
+            code="service_not_offered",
+        )
+    wanted = amount_micros(data.amount, field="amount", max_decimals=RATED_DECIMALS)
+    least = wanted
+    if data.min_amount is not None:
+        least = amount_micros(data.min_amount, field="min_amount", max_decimals=RATED_DECIMALS)
+        if least > wanted:
+            raise ValidationFailed.field("min_amount", "must not be more than amount")
+    if row.status != "active":
+        raise Forbidden(
+            f"customer {customer_id} is {row.status}",
+            code="customer_not_active",
+            extra={"customer_status": row.status},
+        )
+    exponent = currency_exponent(session, row.currency)
+    reserved = row.reserved_micros
+    available = available_micros(row.credit_limit_micros, row.balance_micros, reserved)
+    if available is not None and available < wanted:
+        freed = sweep_customer(session, customer_id, now)
+        reserved -= freed
+        available += freed
+    granted = wanted
+    if available is not None and available < wanted:
+        if available < least or available <= 0:
+            raise InsufficientFunds(
+                f"customer {customer_id} has {format_micros(max(available, 0), exponent)} "
+                f"{row.currency} available",
+                extra={
+                    "available_funds": format_micros(available, exponent),
+                    "currency": row.currency,
+                },
+            )
+        granted = available
+    session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(reserved_micros=Customer.reserved_micros + granted)
+    )
+    ttl = timedelta(seconds=data.ttl_seconds)
+    auth_id = session.execute(
+        insert(Authorization)
+        .values(
+            customer_id=customer_id,
+            service=data.service,
+            session_id=data.session_id,
+            status="reserved",
+            currency=row.currency,
+            amount_micros=granted,
+            held_micros=granted,
+            committed_micros=None,
+            entry_id=None,
+            user_id=actor.user_id,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + ttl,
+        )
+        .returning(Authorization.id)
+    ).scalar_one()
+    auth = Authorization(
+        id=auth_id,
+        customer_id=customer_id,
+        service=data.service,
+        session_id=data.session_id,
+        status="reserved",
+        currency=row.currency,
+        amount_micros=granted,
+        held_micros=granted,
+        committed_micros=None,
+        entry_id=None,
+        user_id=actor.user_id,
+        created_at=now,
+        updated_at=now,
+        expires_at=now + ttl,
+    )
+    return AuthorizationView(auth, None if available is None else available - granted, exponent)
+
+
+def _lock(session: Session, authorization_id: int) -> Authorization:
+    auth = session.scalar(
+        select(Authorization)
+        .where(Authorization.id == authorization_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if auth is None:
+        raise NotFound(
+            f"authorization {authorization_id} does not exist", code="authorization_not_found"
+        )
+    return auth
+
+
+def _not_open(auth: Authorization) -> Conflict:
+    return Conflict(
+        f"authorization {auth.id} is already {auth.status}",
+        code="authorization_not_open",
+        extra={"authorization_status": auth.status},
+    )
+
+
+def _customer_funds(session: Session, customer_id: int) -> tuple[int | None, str]:
+    row = session.execute(
+        select(
+            Customer.credit_limit_micros,
+            Customer.balance_micros,
+            Customer.reserved_micros,
+            Customer.status,
+        ).where(Customer.id == customer_id)
+    ).one()
+    return available_micros(row[0], row[1], row[2]), row[3]
+
+
+def extend(
+    session: Session, actor: Actor, authorization_id: int, data: ExtendIn
+) -> AuthorizationView:
+    now = utcnow()
+    auth = _lock(session, authorization_id)
+    if auth.status != "reserved":
+        raise _not_open(auth)
+    if auth.expires_at <= now:
+        raise Conflict(
+            f"authorization {auth.id} expired at {auth.expires_at.isoformat()}; commit what was "
+            "used and reserve again",
+            code="authorization_expired",
+        )
+    more = amount_micros(data.amount, field="amount", max_decimals=RATED_DECIMALS)
+    exponent = currency_exponent(session, auth.currency)
+    granted = session.execute(
+        update(Customer)
+        .where(
+            Customer.id == auth.customer_id,
+            Customer.status == "active",
+            (Customer.credit_limit_micros.is_(None))
+            | (
+                Customer.credit_limit_micros - Customer.balance_micros - Customer.reserved_micros
+                >= more
+            ),
+        )
+        .values(reserved_micros=Customer.reserved_micros + more)
+        .returning(Customer.credit_limit_micros, Customer.balance_micros, Customer.reserved_micros)
+    ).first()
+    if granted is None:
+        available, status = _customer_funds(session, auth.customer_id)
+        if status != "active":
+            raise Forbidden(
+                f"customer {auth.customer_id} is {status}",
+                code="customer_not_active" if status != "closed" else "customer_closed",
+                extra={"customer_status": status},
+            )
+        raise InsufficientFunds(
+            f"customer {auth.customer_id} has {format_micros(max(available or 0, 0), exponent)} "
+            f"{auth.currency} available",
+            extra={
+                "available_funds": format_micros(available or 0, exponent),
+                "currency": auth.currency,
+            },
+        )
+    ttl = timedelta(seconds=data.ttl_seconds or DEFAULT_TTL_SECONDS)
+    auth.amount_micros += more
+    auth.held_micros += more
+    auth.expires_at = now + ttl
+    auth.updated_at = now
+    session.flush()
+    return AuthorizationView(auth, available_micros(*granted), exponent)
+
+
+def commit(
+    session: Session, actor: Actor, authorization_id: int, data: CommitIn
+) -> AuthorizationView:
+    """Post the used amount as one usage entry. Past expiry too: usage that happened is billed."""
+    now = utcnow()
+    auth = _lock(session, authorization_id)
+    if auth.status not in ("reserved", "expired"):
+        raise _not_open(auth)
+    used = amount_micros(data.amount, field="amount", max_decimals=RATED_DECIMALS)
+    exponent = currency_exponent(session, auth.currency)
+    if used > auth.amount_micros:
+        raise ValidationFailed.field(
+            "amount",
+            f"must not exceed the reserved {format_micros(auth.amount_micros, exponent)}",
+            code="amount_exceeds_reservation",
+        )
+    posted = append_entry(
+        session,
+        actor,
+        customer_id=auth.customer_id,
+        entry_type="usage",
+        amount_micros=used,
+        currency=auth.currency,
+        exponent=exponent,
+        service=auth.service,
+        visible_comment=f"{auth.service} usage"
+        + (f" ({auth.session_id})" if auth.session_id else ""),
+        release_micros=auth.held_micros,
+        authorization_id=auth.id,
+    )
+    auth.status = "committed"
+    auth.held_micros = 0
+    auth.committed_micros = used
+    auth.entry_id = posted.entry_id
+    auth.updated_at = now
+    session.flush()
+    available, _ = _customer_funds(session, auth.customer_id)
+    return AuthorizationView(auth, available, exponent)
+
+
+def release(session: Session, actor: Actor, authorization_id: int) -> AuthorizationView:
+    now = utcnow()
+    auth = _lock(session, authorization_id)
+    if auth.status not in ("reserved", "expired"):
+        raise _not_open(auth)
+    if auth.held_micros:
+        session.execute(
+            update(Customer)
+            .where(Customer.id == auth.customer_id)
+            .values(reserved_micros=Customer.reserved_micros - auth.held_micros)
+        )
+    auth.status = "released"
+    auth.held_micros = 0
+    auth.updated_at = now
+    session.flush()
+    available, _ = _customer_funds(session, auth.customer_id)
+    return AuthorizationView(auth, available, currency_exponent(session, auth.currency))
+
+
+def get_authorization(session: Session, authorization_id: int) -> AuthorizationView:
+    auth = session.get(Authorization, authorization_id)
+    if auth is None:
+        raise NotFound(
+            f"authorization {authorization_id} does not exist", code="authorization_not_found"
+        )
+    available, _ = _customer_funds(session, auth.customer_id)
+    return AuthorizationView(auth, available, currency_exponent(session, auth.currency))
+
+
+def sweep_expired(session: Session, *, limit: int = 1000) -> int:
+    """Release lapsed reservations everywhere (the periodic sweeper); returns how many."""
+    now = utcnow()
+    lapsed = session.execute(
+        select(Authorization.id, Authorization.customer_id, Authorization.held_micros)
+        .where(Authorization.status == "reserved", Authorization.expires_at <= now)
+        .order_by(Authorization.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not lapsed:
+        return 0
+    session.execute(
+        update(Authorization)
+        .where(Authorization.id.in_([row.id for row in lapsed]))
+        .values(status="expired", held_micros=0, updated_at=now)
+    )
+    freed: dict[int, int] = {}
+    for row in lapsed:
+        freed[row.customer_id] = freed.get(row.customer_id, 0) + row.held_micros
+    for customer_id in sorted(freed):
+        session.execute(
+            update(Customer)
+            .where(Customer.id == customer_id)
+            .values(reserved_micros=Customer.reserved_micros - freed[customer_id])
+        )
+    return len(lapsed)
+
+
+def lapsed_holds(session: Session, customer_ids: list[int]) -> dict[int, int]:
+    """Micros still counted in ``reserved`` for reservations that have already expired, by
+    customer: an expired reservation stops counting at once, before the sweeper gets to it."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(
+        select(Authorization.customer_id, func.sum(Authorization.held_micros))
+        .where(
+            Authorization.customer_id.in_(customer_ids),
+            Authorization.status == "reserved",
+            Authorization.expires_at <= utcnow(),
+        )
+        .group_by(Authorization.customer_id)
+    )
+    return {customer_id: int(total or 0) for customer_id, total in rows}
