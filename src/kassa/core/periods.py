@@ -117,9 +117,10 @@ def _boundaries(
     kind: BillingPeriod, tz: ZoneInfo, anchor: date, after: datetime
 ) -> Iterator[datetime]:
     """Boundary instants strictly after the UTC instant `after`, increasing, each once."""
-    # Two days of slack: after a midnight that is followed by a repeated hour, the wall clock
-    # can show the previous date again, after that date's boundary has passed.
-    day = after.astimezone(tz).date() - 2 * _ONE_DAY
+    # Days dated on or before the local date of `after` start at or before it. (The converse
+    # fails: where midnight is followed by a repeated hour of the previous evening, the wall
+    # clock shows the previous date after the next day has started; `last` skips that day.)
+    day = after.astimezone(tz).date()
     last = after
     while True:
         day = next_boundary_date(kind, anchor, day)
