@@ -29,7 +29,8 @@ ADMIN_PASSWORD = "test-admin-password"
 
 
 def _worker() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # One database per test process: parallel runs on one machine must not share it.
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 
 
 def create_pg_database(name: str) -> str:
@@ -39,6 +40,13 @@ def create_pg_database(name: str) -> str:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
     return f"{PG_SERVER}/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    admin = make_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -52,11 +60,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    url = create_pg_database(f"kassa_test_{_worker()}")
+    name = f"kassa_test_{_worker()}"
+    url = create_pg_database(name)
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
     yield url
+    drop_pg_database(name)
 
 
 def _reset_postgres(url: str) -> None:
@@ -131,25 +141,38 @@ class Api:
         return result
 
     def get(self, path: str, **kw: object):  # type: ignore[no-untyped-def]
-        return self.client.get("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)  # type: ignore[arg-type]
+        return self.client.get(
+            "/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw
+        )  # type: ignore[arg-type]
 
     def post(self, path: str, json: object = None, **kw: object):  # type: ignore[no-untyped-def]
         return self.client.post(
-            "/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw  # type: ignore[arg-type]
+            "/api/v1" + path,
+            json=json,
+            headers=self._headers(kw.pop("headers", None)),
+            **kw,  # type: ignore[arg-type]
         )
 
     def patch(self, path: str, json: object = None, **kw: object):  # type: ignore[no-untyped-def]
         return self.client.patch(
-            "/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw  # type: ignore[arg-type]
+            "/api/v1" + path,
+            json=json,
+            headers=self._headers(kw.pop("headers", None)),
+            **kw,  # type: ignore[arg-type]
         )
 
     def put(self, path: str, json: object = None, **kw: object):  # type: ignore[no-untyped-def]
         return self.client.put(
-            "/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw  # type: ignore[arg-type]
+            "/api/v1" + path,
+            json=json,
+            headers=self._headers(kw.pop("headers", None)),
+            **kw,  # type: ignore[arg-type]
         )
 
     def delete(self, path: str, **kw: object):  # type: ignore[no-untyped-def]
-        return self.client.delete("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)  # type: ignore[arg-type]
+        return self.client.delete(
+            "/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw
+        )  # type: ignore[arg-type]
 
     def as_token(self, token: str | None) -> Api:
         return Api(self.client, token)
