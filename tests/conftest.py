@@ -11,7 +11,9 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -140,39 +142,26 @@ class Api:
             result.setdefault("Authorization", f"Bearer {self.token}")
         return result
 
-    def get(self, path: str, **kw: object):  # type: ignore[no-untyped-def]
-        return self.client.get(
-            "/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw
-        )  # type: ignore[arg-type]
+    def request(self, method: str, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        headers = self._headers(kw.pop("headers", None))
+        if json is not None:
+            kw["json"] = json
+        return self.client.request(method, "/api/v1" + path, headers=headers, **kw)
 
-    def post(self, path: str, json: object = None, **kw: object):  # type: ignore[no-untyped-def]
-        return self.client.post(
-            "/api/v1" + path,
-            json=json,
-            headers=self._headers(kw.pop("headers", None)),
-            **kw,  # type: ignore[arg-type]
-        )
+    def get(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("GET", path, **kw)
 
-    def patch(self, path: str, json: object = None, **kw: object):  # type: ignore[no-untyped-def]
-        return self.client.patch(
-            "/api/v1" + path,
-            json=json,
-            headers=self._headers(kw.pop("headers", None)),
-            **kw,  # type: ignore[arg-type]
-        )
+    def post(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return self.request("POST", path, json, **kw)
 
-    def put(self, path: str, json: object = None, **kw: object):  # type: ignore[no-untyped-def]
-        return self.client.put(
-            "/api/v1" + path,
-            json=json,
-            headers=self._headers(kw.pop("headers", None)),
-            **kw,  # type: ignore[arg-type]
-        )
+    def patch(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return self.request("PATCH", path, json, **kw)
 
-    def delete(self, path: str, **kw: object):  # type: ignore[no-untyped-def]
-        return self.client.delete(
-            "/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw
-        )  # type: ignore[arg-type]
+    def put(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return self.request("PUT", path, json, **kw)
+
+    def delete(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kw)
 
     def as_token(self, token: str | None) -> Api:
         return Api(self.client, token)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -21,7 +22,7 @@ def _prepaid(api: Api, funds: str = "10.00", **overrides: object) -> int:
     return int(response.json()["id"])
 
 
-def _reserve(api: Api, customer_id: int, amount: str = "1.00", **extra: object):  # type: ignore[no-untyped-def]
+def _reserve(api: Api, customer_id: int, amount: str = "1.00", **extra: object) -> httpx.Response:
     return api.post(
         f"/customers/{customer_id}/authorizations", {"amount": amount, "service": "voice", **extra}
     )
