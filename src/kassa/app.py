@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from kassa import __version__
@@ -9,6 +12,7 @@ from kassa.api import problems
 from kassa.api.app import api_router
 from kassa.api.body_limit import BodyLimit
 from kassa.api.routers import health
+from kassa.background import Housekeeper
 from kassa.bootstrap import session_secret
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
@@ -17,10 +21,21 @@ from kassa.db.engine import Database
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     db = db or Database.from_settings(settings)
+    housekeeper = Housekeeper(db, settings.sweep_interval_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        housekeeper.start()
+        try:
+            yield
+        finally:
+            housekeeper.stop()
+
     app = FastAPI(
         title="Kassa",
         version=__version__,
         description="Real-time balance control and invoicing for telecom, ISP and SaaS operators.",
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.db = db

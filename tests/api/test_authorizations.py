@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from kassa.background import Housekeeper
 from kassa.db.engine import Database
 from kassa.db.models import Authorization, Customer, LedgerEntry
 from tests.conftest import Api, customer_body
@@ -285,3 +286,18 @@ def test_usage_import_posts_once_and_reports_each_record(api: Api, db: Database)
     balance, _, entries, _ = _state(db, customer)
     assert (balance, entries) == (15_000, 1)
     assert api.post("/usage", {"records": []}).status_code == 422
+
+
+def test_housekeeper_sweeps_lapsed_reservations(api: Api, db: Database) -> None:
+    customer = _prepaid(api, "5.00")
+    lapsed = _reserve(api, customer, "2.00", ttl_seconds=1).json()
+    live = _reserve(api, customer, "1.00").json()
+    time.sleep(1.1)
+    swept, _ = Housekeeper(db, 0).run_once()
+    assert swept == 1
+    with db.reading() as session:
+        assert session.get_one(Authorization, lapsed["id"]).status == "expired"
+        assert session.get_one(Authorization, lapsed["id"]).held_micros == 0
+        assert session.get_one(Authorization, live["id"]).status == "reserved"
+    assert _state(db, customer)[1] == 1_000_000
+    assert Housekeeper(db, 0).run_once()[0] == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -26,7 +26,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     sqlite_busy_timeout_ms: int = 30_000
     invoice_templates_dir: Path | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    # How often each server process releases lapsed reservations (0: never, e.g. in tests).
+    sweep_interval_seconds: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,4 +40,5 @@ class Settings:
             max_body_bytes=_env_int("KASSA_MAX_BODY_BYTES", 1024 * 1024),
             sqlite_busy_timeout_ms=_env_int("KASSA_SQLITE_BUSY_TIMEOUT_MS", 30_000),
             invoice_templates_dir=Path(templates) if templates else None,
+            sweep_interval_seconds=_env_int("KASSA_SWEEP_INTERVAL_SECONDS", 30),
         )
