@@ -202,6 +202,9 @@ def update_customer(
     session: Session, actor: Actor, customer_id: int, patch: CustomerPatch
 ) -> Customer:
     values = patch.model_dump(exclude_unset=True)
+    if "credit_limit" in values:
+        # model_dump serializes amounts to strings; the checks need the Decimal.
+        values["credit_limit"] = patch.credit_limit
     errors = FieldErrors()
     for field in IMMUTABLE_FIELDS:
         if field in values:
