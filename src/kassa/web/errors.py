@@ -1,0 +1,143 @@
+"""The one place the web UI turns domain errors into what staff read: a status, a title, a
+sentence, and messages keyed by the form field they belong to."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from kassa.core.errors import (
+    Conflict,
+    Forbidden,
+    InsufficientFunds,
+    KassaError,
+    NotFound,
+    Unauthorized,
+    ValidationFailed,
+)
+
+STATUS_BY_ERROR: tuple[tuple[type[KassaError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (ValidationFailed, 422),
+    (InsufficientFunds, 402),
+    (Forbidden, 403),
+    (Unauthorized, 401),
+)
+
+TITLES = {
+    400: "Request failed",
+    401: "Sign-in required",
+    402: "Insufficient funds",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Cannot do that",
+    422: "Please correct the highlighted fields",
+}
+
+# Conflicts that are about one form field: the message belongs next to that field.
+CONFLICT_FIELDS = {
+    "customer_name_taken": "name",
+    "class_name_taken": "name",
+    "business_model_name_taken": "name",
+    "custom_field_name_taken": "name",
+    "class_currency_conflict": "currency",
+}
+
+# Field names the services give per list item ("services[2]") shown once for the whole input.
+LIST_ITEM_RE = re.compile(r"^(notifications|credit_limit_warnings|services)\[\d+\]$")
+
+FRIENDLY_PYDANTIC = {
+    "missing": "This field is required",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "decimal_parsing": "must be a number",
+    "decimal_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "bool_parsing": "must be yes or no",
+}
+
+
+@dataclass
+class WebProblem:
+    status: int
+    title: str
+    message: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def status_for(error: KassaError) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+def form_field(name: str) -> str:
+    """The form input a service field name is shown beside."""
+    return name.split("[", 1)[0] if LIST_ITEM_RE.match(name) else name
+
+
+def _add(fields: dict[str, str], name: str, message: str) -> None:
+    key = form_field(name)
+    # The first message for an input is the one to fix first; later ones follow it.
+    fields[key] = f"{fields[key]}; {message}" if key in fields else message
+
+
+def problem_for(error: KassaError, renames: dict[str, str] | None = None) -> WebProblem:
+    status = status_for(error)
+    fields: dict[str, str] = {}
+    for item in error.errors:
+        _add(fields, (renames or {}).get(item.field, item.field), item.message)
+    if not fields and error.code in CONFLICT_FIELDS:
+        fields[CONFLICT_FIELDS[error.code]] = error.detail
+    message = error.detail
+    if status == 422 and fields:
+        message = TITLES[422] + "."
+    elif message:
+        message = message[0].upper() + message[1:]
+    return WebProblem(status, TITLES.get(status, TITLES[400]), message, fields)
+
+
+def loc_name(loc: tuple[int | str, ...]) -> str:
+    """pydantic's error location as the dotted, indexed name the services use."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        elif "[" in part or part.startswith("function-"):
+            continue
+        else:
+            name += f".{part}" if name else part
+    return name or "form"
+
+
+def _pydantic_message(error: Any) -> str:
+    kind = str(error.get("type", ""))
+    if kind in FRIENDLY_PYDANTIC:
+        return FRIENDLY_PYDANTIC[kind]
+    message = str(error.get("msg", "is invalid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    return message
+
+
+def problem_for_validation(
+    error: ValidationError, renames: dict[str, str] | None = None
+) -> WebProblem:
+    """A form's values that did not even parse (a word in a number field, say)."""
+    fields: dict[str, str] = {}
+    for item in error.errors():
+        name = loc_name(tuple(item.get("loc", ())))
+        _add(fields, (renames or {}).get(name, name), _pydantic_message(item))
+    return WebProblem(422, TITLES[422], TITLES[422] + ".", fields)
+
+
+def unplaced(problem: WebProblem, shown: set[str]) -> list[str]:
+    """Messages for fields the form has no input for, to show above the form instead."""
+    return [f"{name}: {message}" for name, message in problem.fields.items() if name not in shown]

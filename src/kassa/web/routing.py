@@ -1,0 +1,62 @@
+"""Web routes answer in HTML: a failed page renders the error page, not problem+json.
+
+The JSON API maps errors app-wide; web routes use this route class so that their errors (and
+only theirs) become pages, through the mapping in :mod:`kassa.web.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+from kassa.core.errors import KassaError
+from kassa.web.errors import WebProblem, problem_for
+from kassa.web.render import redirect, render
+from kassa.web.session import CsrfRejected, LoginRequired
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+def error_page(request: Request, problem: WebProblem) -> Response:
+    return render(request, "error.html", {"problem": problem}, status_code=problem.status)
+
+
+def _login_redirect(request: Request, url: str) -> Response:
+    if request.headers.get("hx-request"):
+        # htmx would swap the login page into a fragment; have it load the page instead.
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return redirect(url)
+
+
+class WebRoute(APIRoute):
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def web_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired as exc:
+                return _login_redirect(request, exc.next_url)
+            except CsrfRejected:
+                problem = WebProblem(
+                    403,
+                    "Form expired",
+                    "This form was not sent from a page of this Kassa session (its security "
+                    "token is missing or stale). Go back, reload the page and try again.",
+                )
+                return error_page(request, problem)
+            except KassaError as exc:
+                return error_page(request, problem_for(exc))
+            except RequestValidationError:
+                problem = WebProblem(404, "Not found", "There is no such page.")
+                return error_page(request, problem)
+
+        return web_handler
+
+
+def web_router() -> APIRouter:
+    return APIRouter(route_class=WebRoute, include_in_schema=False)

@@ -1,0 +1,137 @@
+"""Who is signed in, the CSRF token that guards every form, and one-time flash messages.
+
+The session cookie is signed (Starlette's SessionMiddleware) and holds only the user's id, the
+CSRF token and pending flashes. The user is re-read on every request, so a deactivated user or a
+changed role takes effect at once rather than when the cookie expires.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from starlette.datastructures import FormData
+
+from kassa.auth.actor import Actor, Permission, Role
+from kassa.auth.service import actor_for
+from kassa.db.engine import Database
+from kassa.db.models import User
+
+USER_KEY = "user_id"
+CSRF_KEY = "csrf"
+FLASH_KEY = "flash"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+# The service role is the operator's network speaking to the API; it has no web pages.
+WEB_ROLES = frozenset({Role.ADMIN, Role.OPERATOR, Role.VIEWER})
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+class CsrfRejected(Exception):
+    pass
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get(CSRF_KEY)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session[CSRF_KEY] = token
+    return token
+
+
+def flash(request: Request, message: str, kind: str = "success") -> None:
+    pending = list(request.session.get(FLASH_KEY) or [])
+    pending.append({"kind": kind, "message": message})
+    request.session[FLASH_KEY] = pending
+
+
+def take_flashes(request: Request) -> list[dict[str, str]]:
+    return list(request.session.pop(FLASH_KEY, None) or [])
+
+
+def sign_in(request: Request, actor: Actor) -> None:
+    request.session.clear()
+    request.session[USER_KEY] = actor.user_id
+    request.session[CSRF_KEY] = secrets.token_urlsafe(32)
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()
+
+
+def safe_next(value: Any) -> str:
+    """Only a path on this site: never an absolute or scheme-relative URL (open redirect)."""
+    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
+        return "/customers"
+    if "\\" in value or any(ord(c) < 32 for c in value):
+        return "/customers"
+    return value
+
+
+def login_url(request: Request) -> str:
+    if request.method != "GET":
+        return "/login"
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login?next=" + quote(target, safe="")
+
+
+def load_actor(request: Request) -> Actor | None:
+    user_id = request.session.get(USER_KEY)
+    if not isinstance(user_id, int):
+        return None
+    with database(request).reading() as session:
+        user = session.get(User, user_id)
+        if user is None or not user.active or Role(user.role) not in WEB_ROLES:
+            return None
+        return actor_for(user)
+
+
+def current_actor(request: Request) -> Actor:
+    actor = load_actor(request)
+    if actor is None:
+        request.session.pop(USER_KEY, None)
+        raise LoginRequired(login_url(request))
+    request.state.actor = actor
+    return actor
+
+
+def require(permission: Permission) -> Callable[..., Actor]:
+    def _check(actor: Actor = Depends(current_actor)) -> Actor:
+        actor.require(permission)
+        return actor
+
+    return _check
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matches the session's (else 403)."""
+    form = await request.form()
+    sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
+    expected = request.session.get(CSRF_KEY)
+    if (
+        not isinstance(sent, str)
+        or not isinstance(expected, str)
+        or not secrets.compare_digest(sent.encode(), expected.encode())
+    ):
+        raise CsrfRejected()
+    return form
+
+
+Signed = Depends(current_actor)
+Reader = Depends(require(Permission.READ))
+CustomerManager = Depends(require(Permission.MANAGE_CUSTOMERS))
+Configurer = Depends(require(Permission.CONFIGURE))
+CheckedForm = Depends(checked_form)

@@ -1,0 +1,61 @@
+/* Kassa web UI: the few behaviours htmx does not cover. Works without any build step. */
+(function () {
+  "use strict";
+
+  function controlValue(form, name) {
+    var checked = form.querySelector('[name="' + name + '"]:checked');
+    if (checked) return checked.value;
+    var control = form.querySelector('select[name="' + name + '"], input[name="' + name + '"]');
+    return control ? control.value : null;
+  }
+
+  // data-show-when="balance_control=postpaid" (or "type=number,date"): shown, and submitted,
+  // only while that control has one of those values.
+  function applyShowWhen(root) {
+    root.querySelectorAll("[data-show-when]").forEach(function (el) {
+      var rule = el.getAttribute("data-show-when").split("=");
+      var form = el.closest("form") || document;
+      var value = controlValue(form, rule[0]);
+      if (value === null) return;
+      var show = rule[1].split(",").indexOf(value) !== -1;
+      el.hidden = !show;
+      el.querySelectorAll("input, select, textarea, button").forEach(function (c) {
+        c.disabled = !show;
+      });
+    });
+  }
+
+  function addRow(button) {
+    var template = document.getElementById(button.getAttribute("data-add-row"));
+    var target = document.getElementById(button.getAttribute("data-target"));
+    if (!template || !target) return;
+    var row = template.content.firstElementChild.cloneNode(true);
+    target.appendChild(row);
+    var first = row.querySelector("input, select");
+    if (first) first.focus();
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.name) applyShowWhen(document);
+  });
+
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest("[data-add-row], [data-remove-row], [data-open-dialog], [data-close-dialog]");
+    if (!el) return;
+    if (el.hasAttribute("data-add-row")) {
+      addRow(el);
+    } else if (el.hasAttribute("data-remove-row")) {
+      var row = el.closest("[data-row]");
+      if (row) row.remove();
+    } else if (el.hasAttribute("data-open-dialog")) {
+      var dialog = document.getElementById(el.getAttribute("data-open-dialog"));
+      if (dialog && dialog.showModal) dialog.showModal();
+    } else {
+      var open = el.closest("dialog");
+      if (open) open.close();
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { applyShowWhen(document); });
+  document.addEventListener("htmx:afterSettle", function () { applyShowWhen(document); });
+})();
