@@ -179,3 +179,11 @@ def next_billing_date(
     """The local date on which the period containing `now` ends."""
     zone = _zone(tz)
     return period_containing(period, zone, created_at, now)[1].astimezone(zone).date()
+
+
+def boundary_after(
+    period: BillingPeriod | str, tz: ZoneInfo | str, anchor: date, after: datetime
+) -> datetime:
+    """The first boundary instant (UTC) strictly after `after`, for a customer whose anchor
+    (local creation date) is kept from creation even if the zone changes later."""
+    return next(_boundaries(_kind(period), _zone(tz), anchor, _utc(after, "after")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from kassa.auth import audit
 from kassa.auth.actor import Actor
+from kassa.core import periods
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldError, FieldErrors, ValidationFailed
 from kassa.core.money import AmountError, check_amount, to_micros
@@ -105,6 +107,16 @@ def _custom_data(
     return clean
 
 
+def first_period(period: str, timezone: str, created_at: datetime) -> dict[str, Any]:
+    """The partial first billing period, from creation to the first boundary."""
+    anchor = periods.anchor_day(created_at, timezone)
+    return {
+        "billing_anchor_date": anchor,
+        "period_start_at": created_at,
+        "period_end_at": periods.boundary_after(period, timezone, anchor, created_at),
+    }
+
+
 def snapshot(customer: Customer) -> dict[str, Any]:
     return {
         "name": customer.name,
@@ -173,11 +185,13 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
         status="active",
         created_at=now,
         updated_at=now,
+        **first_period(data.billing_period, timezone, now),
     )
     session.add(customer)
     try:
-        with session.begin_nested():
-            session.flush()
+        # No savepoint (two more round trips): a clash ends the unit of work, and the edge
+        # that owns it rolls it back.
+        session.flush()
     except IntegrityError as exc:
         raise _name_taken(name) from exc
     if funds:

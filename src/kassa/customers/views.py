@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from kassa.core.clock import utcnow
 from kassa.core.money import format_micros
@@ -20,6 +21,9 @@ def available_funds_micros(customer: Customer, lapsed_micros: int = 0) -> int | 
 
 
 def upcoming_billing_date(customer: Customer) -> date:
+    """The local date the open period ends: its invoice's issue date."""
+    if customer.period_end_at is not None:
+        return customer.period_end_at.astimezone(ZoneInfo(customer.billing_timezone)).date()
     return next_billing_date(
         customer.billing_period, customer.billing_timezone, customer.created_at, utcnow()
     )

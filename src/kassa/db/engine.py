@@ -8,6 +8,7 @@ readers never wait for writers.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -63,9 +64,16 @@ class Database:
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms, **kwargs)
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
-        self._reader = sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
-        )
+        reader = self.engine.execution_options(**{READ_ONLY: True})
+        if not self.is_sqlite:
+            # Under READ COMMITTED each statement reads its own snapshot, in a transaction or
+            # not; reading without one saves the BEGIN and COMMIT round trips.
+            reader = reader.execution_options(isolation_level="AUTOCOMMIT")
+        self._reader = sessionmaker(reader, expire_on_commit=False)
+        # SQLite lets one writer in at a time. This process's threads queue here and go the
+        # moment the writer before them commits, instead of polling the file lock in the busy
+        # handler's ever longer sleeps (which starves throughput under concurrent writes).
+        self._write_lock = threading.RLock() if self.is_sqlite else None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -78,7 +86,11 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A read-write unit of work: committed when the block ends, rolled back on error."""
-        with self._writer() as session, session.begin():
+        if self._write_lock is None:
+            with self._writer() as session, session.begin():
+                yield session
+            return
+        with self._write_lock, self._writer() as session, session.begin():
             yield session
 
     @contextmanager

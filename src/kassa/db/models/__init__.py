@@ -4,6 +4,8 @@ from kassa.db.models.api_token import ApiToken
 from kassa.db.models.app_setting import AppSetting
 from kassa.db.models.audit_log import AuditLog
 from kassa.db.models.authorization import AUTHORIZATION_STATUSES, Authorization
+from kassa.db.models.billing_period import BillingPeriod
+from kassa.db.models.billing_run import BillingRun
 from kassa.db.models.business_model import BusinessModel
 from kassa.db.models.currency import Currency
 from kassa.db.models.custom_field import CustomField
@@ -11,9 +13,15 @@ from kassa.db.models.customer import Customer
 from kassa.db.models.customer_class import CustomerClass
 from kassa.db.models.customer_class_field import CustomerClassField
 from kassa.db.models.idempotency_key import IdempotencyKey
+from kassa.db.models.invoice import Invoice
+from kassa.db.models.invoice_counter import InvoiceCounter
+from kassa.db.models.invoice_document import InvoiceDocument
+from kassa.db.models.invoice_line import InvoiceLine
 from kassa.db.models.ledger_entry import ENTRY_TYPES, LedgerEntry
+from kassa.db.models.notification_delivery import NotificationDelivery
 from kassa.db.models.outbox_event import OutboxEvent
 from kassa.db.models.user import User
+from kassa.db.models.webhook_endpoint import WebhookEndpoint
 
 __all__ = [
     "AUTHORIZATION_STATUSES",
@@ -22,6 +30,8 @@ __all__ = [
     "AppSetting",
     "AuditLog",
     "Authorization",
+    "BillingPeriod",
+    "BillingRun",
     "BusinessModel",
     "Currency",
     "CustomField",
@@ -29,7 +39,13 @@ __all__ = [
     "CustomerClass",
     "CustomerClassField",
     "IdempotencyKey",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceDocument",
+    "InvoiceLine",
     "LedgerEntry",
+    "NotificationDelivery",
     "OutboxEvent",
     "User",
+    "WebhookEndpoint",
 ]

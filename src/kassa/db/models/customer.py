@@ -1,9 +1,18 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, SmallInteger, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kassa.db.base import Base, BigIntId, UTCDateTime
@@ -47,5 +56,10 @@ class Customer(Base):
     # How many warning thresholds (and, last, the limit itself) the balance has crossed: an
     # event is raised once per upward crossing and re-armed when the balance falls back.
     alert_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
+    # The open billing period, cut when it began: a change of period or zone applies from
+    # its end. The anchor is the local creation date, for anniversary and 30-day periods.
+    billing_anchor_date: Mapped[date | None] = mapped_column(Date)
+    period_start_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    period_end_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -38,6 +38,7 @@ class LedgerEntry(Base):
             name="type",
         ),
         Index("ix_ledger_entries_customer_id_id", "customer_id", "id"),
+        Index("ix_ledger_entries_unbilled", "customer_id", "billing_period_id", "created_at"),
         # Usage records imported twice are recognised by the sender's id.
         UniqueConstraint("customer_id", "external_id", name="uq_ledger_entries_external_id"),
     )
@@ -53,6 +54,8 @@ class LedgerEntry(Base):
     internal_comment: Mapped[str] = mapped_column(Text, default="")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     authorization_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The closed period that billed this entry; null while it waits for its period's close.
+    billing_period_id: Mapped[int | None] = mapped_column(BigInteger)
     external_id: Mapped[str | None] = mapped_column(String(128))
     # When the usage happened, for imported records; entries otherwise happen when created.
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
