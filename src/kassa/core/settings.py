@@ -17,6 +17,27 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite:///./kassa.db"
@@ -28,6 +49,21 @@ class Settings:
     invoice_templates_dir: Path | None = None
     # How often each server process releases lapsed reservations (0: never, e.g. in tests).
     sweep_interval_seconds: int = 30
+    # How often the server's scheduler starts a billing run (0: never; use `kassa bill-run`).
+    billing_interval_seconds: int = 300
+    invoice_number_format: str = "INV-{year}-{seq:06}"
+    # Notifications: how often each server process delivers them (0: never), the first retry
+    # delay (later ones grow from it) and how many attempts a delivery gets before it fails.
+    notify_interval_seconds: int = 10
+    webhook_backoff_seconds: float = 5.0
+    webhook_max_attempts: int = 10
+    # Outgoing email; without a host no email notifications are made.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Kassa <kassa@localhost>"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,4 +77,16 @@ class Settings:
             sqlite_busy_timeout_ms=_env_int("KASSA_SQLITE_BUSY_TIMEOUT_MS", 30_000),
             invoice_templates_dir=Path(templates) if templates else None,
             sweep_interval_seconds=_env_int("KASSA_SWEEP_INTERVAL_SECONDS", 30),
+            billing_interval_seconds=_env_int("KASSA_BILLING_INTERVAL_SECONDS", 300),
+            invoice_number_format=os.environ.get("KASSA_INVOICE_NUMBER_FORMAT")
+            or "INV-{year}-{seq:06}",
+            notify_interval_seconds=_env_int("KASSA_NOTIFY_INTERVAL_SECONDS", 10),
+            webhook_backoff_seconds=_env_float("KASSA_WEBHOOK_BACKOFF_SECONDS", 5.0),
+            webhook_max_attempts=_env_int("KASSA_WEBHOOK_MAX_ATTEMPTS", 10),
+            smtp_host=os.environ.get("KASSA_SMTP_HOST") or None,
+            smtp_port=_env_int("KASSA_SMTP_PORT", 25),
+            smtp_user=os.environ.get("KASSA_SMTP_USER") or None,
+            smtp_password=os.environ.get("KASSA_SMTP_PASSWORD") or None,
+            smtp_starttls=_env_bool("KASSA_SMTP_STARTTLS", False),
+            mail_from=os.environ.get("KASSA_MAIL_FROM") or "Kassa <kassa@localhost>",
         )

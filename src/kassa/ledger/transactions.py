@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
+from kassa.billing.collection import CREDIT_TYPES, settle_invoices
 from kassa.core.errors import Conflict, NotFound, ValidationFailed
 from kassa.core.money import AmountError, check_amount, format_micros, to_micros
 from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
@@ -81,6 +82,8 @@ def post_transaction(
                 "balance": format_micros(posted.balance_after_micros, customer.exponent),
             },
         )
+    if data.type in CREDIT_TYPES:
+        settle_invoices(session, customer.id)
     entry = session.get_one(LedgerEntry, posted.entry_id)
     return transaction_out(entry, customer.exponent)
 

@@ -1,0 +1,123 @@
+"""Billing runs and invoices."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+
+from kassa.api.deps import Reader, database, require
+from kassa.auth.actor import Actor, Permission
+from kassa.billing import queries, runs
+from kassa.billing.schemas import (
+    BillingRunIn,
+    BillingRunOut,
+    BillingRunPage,
+    InvoiceOut,
+    InvoicePage,
+)
+from kassa.db.engine import Database
+from kassa.db.models import BillingRun
+from kassa.db.pagination import paginate
+
+router = APIRouter(tags=["billing"])
+Biller = Depends(require(Permission.MOVE_MONEY))
+
+
+def _run_out(run: BillingRun) -> BillingRunOut:
+    return BillingRunOut(
+        id=run.id,
+        as_of=run.as_of,
+        status=run.status,
+        triggered_by=run.triggered_by,
+        periods_closed=run.periods_closed,
+        invoices_issued=run.invoices_issued,
+        error=run.error,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+    )
+
+
+@router.post("/billing-runs", response_model=BillingRunOut, status_code=201)
+def start_billing_run(
+    request: Request,
+    body: BillingRunIn | None = None,
+    actor: Actor = Biller,
+    db: Database = Depends(database),
+) -> BillingRunOut:
+    summary = runs.run_billing(
+        db,
+        actor,
+        body.as_of if body else None,
+        triggered_by="api",
+        number_format=request.app.state.settings.invoice_number_format,
+    )
+    with db.reading() as session:
+        out = _run_out(runs.get_run(session, summary.id))
+    out.invoices_overdue = summary.invoices_overdue
+    out.customers_suspended = summary.customers_suspended
+    return out
+
+
+@router.get("/billing-runs", response_model=BillingRunPage)
+def list_billing_runs(
+    limit: int | None = Query(default=None),
+    cursor: str | None = Query(default=None),
+    _: Actor = Reader,
+    db: Database = Depends(database),
+) -> BillingRunPage:
+    with db.reading() as session:
+        rows, next_cursor = paginate(
+            session, select(BillingRun), BillingRun.id, limit=limit, cursor=cursor
+        )
+        return BillingRunPage(items=[_run_out(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/billing-runs/{run_id}", response_model=BillingRunOut)
+def get_billing_run(
+    run_id: int, _: Actor = Reader, db: Database = Depends(database)
+) -> BillingRunOut:
+    with db.reading() as session:
+        return _run_out(runs.get_run(session, run_id))
+
+
+@router.get("/customers/{customer_id}/invoices", response_model=InvoicePage)
+def list_customer_invoices(
+    customer_id: int,
+    status: Literal["issued", "paid", "overdue"] | None = Query(default=None),
+    limit: int | None = Query(default=None),
+    cursor: str | None = Query(default=None),
+    _: Actor = Reader,
+    db: Database = Depends(database),
+) -> InvoicePage:
+    with db.reading() as session:
+        rows, next_cursor = queries.list_invoices(
+            session, customer_id=customer_id, status=status, limit=limit, cursor=cursor
+        )
+        return InvoicePage(
+            items=[queries.invoice_summary(session, r) for r in rows], next_cursor=next_cursor
+        )
+
+
+@router.get("/invoices", response_model=InvoicePage)
+def list_invoices(
+    status: Literal["issued", "paid", "overdue"] | None = Query(default=None),
+    limit: int | None = Query(default=None),
+    cursor: str | None = Query(default=None),
+    _: Actor = Reader,
+    db: Database = Depends(database),
+) -> InvoicePage:
+    with db.reading() as session:
+        rows, next_cursor = queries.list_invoices(
+            session, status=status, limit=limit, cursor=cursor
+        )
+        return InvoicePage(
+            items=[queries.invoice_summary(session, r) for r in rows], next_cursor=next_cursor
+        )
+
+
+@router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
+def get_invoice(invoice_id: int, _: Actor = Reader, db: Database = Depends(database)) -> InvoiceOut:
+    with db.reading() as session:
+        return queries.invoice_out(session, queries.get_invoice(session, invoice_id))

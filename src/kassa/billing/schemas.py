@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class BillingRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: datetime | None = None
+
+
+class BillingRunOut(BaseModel):
+    id: int
+    as_of: datetime
+    status: str
+    triggered_by: str
+    periods_closed: int
+    invoices_issued: int
+    invoices_overdue: int | None = None
+    customers_suspended: int | None = None
+    error: str | None = None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class BillingRunPage(BaseModel):
+    items: list[BillingRunOut]
+    next_cursor: str | None
+
+
+class InvoiceLineOut(BaseModel):
+    description: str
+    service: str | None
+    entry_type: str
+    quantity: int
+    amount: str
+
+
+class InvoiceTaxOut(BaseModel):
+    name: str
+    rate: str
+    amount: str
+
+
+class InvoiceOut(BaseModel):
+    id: int
+    number: str
+    customer_id: int
+    customer_name: str
+    period_start: datetime
+    period_end: datetime
+    billing_timezone: str
+    issue_date: date
+    due_date: date
+    currency: str
+    lines: list[InvoiceLineOut]
+    subtotal: str
+    taxes: list[InvoiceTaxOut]
+    tax_inclusive: bool
+    total: str
+    previous_balance: str
+    payments: str
+    amount_due: str
+    status: str
+    paid_at: datetime | None
+    created_at: datetime
+
+
+class InvoiceSummary(BaseModel):
+    id: int
+    number: str
+    customer_id: int
+    issue_date: date
+    due_date: date
+    currency: str
+    total: str
+    amount_due: str
+    status: str
+
+
+class InvoicePage(BaseModel):
+    items: list[InvoiceSummary]
+    next_cursor: str | None
