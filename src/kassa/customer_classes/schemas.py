@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kassa.core.ids import Id
+
 
 class TaxIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -20,7 +22,7 @@ class TaxationIn(BaseModel):
 
 class ClassFieldIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    custom_field_id: int
+    custom_field_id: Id
     mandatory: bool = False
 
 
