@@ -6,6 +6,7 @@ import base64
 import binascii
 
 from kassa.core.errors import ValidationFailed
+from kassa.core.ids import MAX_ID
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -18,16 +19,22 @@ def encode_cursor(key: object) -> str:
 def decode_cursor(cursor: str) -> str:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return base64.urlsafe_b64decode(padded.encode()).decode()
+        raw = base64.urlsafe_b64decode(padded.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise ValidationFailed.field("cursor", "is not a cursor this API gave out") from exc
+    # Keys handed out are ids and codes; anything else (a NUL byte, say) would reach the
+    # database driver as a comparison value.
+    if not raw or not raw.isprintable():
+        raise ValidationFailed.field("cursor", "is not a cursor this API gave out")
+    return raw
 
 
 def decode_int_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
     raw = decode_cursor(cursor)
-    if not raw.lstrip("-").isdigit():
+    # isascii: str.isdigit() also accepts digits int() refuses, such as superscripts.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= MAX_ID):
         raise ValidationFailed.field("cursor", "is not a cursor this API gave out")
     return int(raw)
 

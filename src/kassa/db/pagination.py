@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from kassa.core.pagination import check_limit, decode_cursor, encode_cursor
+from kassa.core.pagination import check_limit, decode_cursor, decode_int_cursor, encode_cursor
 
 T = TypeVar("T")
 
@@ -22,8 +22,9 @@ def paginate(
 ) -> tuple[list[T], str | None]:
     limit = check_limit(limit)
     if cursor:
-        raw = decode_cursor(cursor)
-        after: Any = int(raw) if key.type.python_type is int and raw.lstrip("-").isdigit() else raw
+        after: Any = (
+            decode_int_cursor(cursor) if key.type.python_type is int else decode_cursor(cursor)
+        )
         stmt = stmt.where(key > after)
     rows = list(session.scalars(stmt.order_by(key).limit(limit + 1)))
     if len(rows) > limit:
