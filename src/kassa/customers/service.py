@@ -19,7 +19,7 @@ from kassa.core import periods
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldError, FieldErrors, ValidationFailed
 from kassa.core.money import AmountError, check_amount, to_micros
-from kassa.currencies.service import require_enabled
+from kassa.currencies.service import get_currency, require_enabled
 from kassa.custom_fields.values import validate_custom_data
 from kassa.customer_classes.service import default_class, enabled_fields, get_customer_class
 from kassa.customers.queries import get_customer, name_key
@@ -228,7 +228,8 @@ def update_customer(
     if customer.status == "closed":
         raise Conflict(f"customer {customer.id} is closed", code="customer_closed")
     before = snapshot(customer)
-    exponent = require_enabled(session, customer.currency).exponent or 0
+    # The customer's currency may have been disabled since; that only stops new customers.
+    exponent = get_currency(session, customer.currency).exponent or 0
     with session.no_autoflush:
         _apply_patch(session, customer, values, exponent, errors)
     errors.raise_if_any()
