@@ -70,9 +70,12 @@ def _apply_definition(field: CustomField, values: dict[str, Any], errors: FieldE
                     errors.add(key, str(exc))
     if "options" in values:
         options = values["options"]
-        if options is not None and field.type != "list":
+        if options is None:
+            # Clearing is a change too: a list field left without options is refused below.
+            field.options = None
+        elif field.type != "list":
             errors.add("options", "apply to list fields only")
-        elif options is not None:
+        else:
             seen: set[str] = set()
             cleaned = []
             for i, option in enumerate(options):
@@ -95,6 +98,12 @@ def _apply_definition(field: CustomField, values: dict[str, Any], errors: FieldE
                 field.default_value = check_value(field, default)
             except ValueProblem as exc:
                 errors.add("default", str(exc))
+    elif not errors.items and field.default_value is not None:
+        # New limits or options must still admit the default new customers would get.
+        try:
+            check_value(field, field.default_value)
+        except ValueProblem as exc:
+            errors.add("default", f"the current default no longer fits: {exc}")
 
 
 def create_custom_field(session: Session, actor: Actor, data: CustomFieldIn) -> CustomField:
