@@ -125,7 +125,7 @@ def test_custom_data_inputs_follow_the_class(web: TestClient, db: Database) -> N
     )
     assert created.status_code == 303
     page = web.get(created.headers["location"]).text
-    assert "CZ123" in page and "gold" in page
+    assert "CZ123" in page and "<dd>Gold</dd>" in page
 
 
 def test_edit_customer(web: TestClient, db: Database) -> None:

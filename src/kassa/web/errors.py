@@ -52,13 +52,13 @@ LIST_ITEM_RE = re.compile(r"^(notifications|credit_limit_warnings|services)\[\d+
 
 FRIENDLY_PYDANTIC = {
     "missing": "This field is required",
-    "int_parsing": "must be a whole number",
-    "int_type": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "decimal_parsing": "must be a number",
-    "decimal_type": "must be a number",
-    "finite_number": "must be a finite number",
-    "bool_parsing": "must be yes or no",
+    "int_parsing": "Must be a whole number",
+    "int_type": "Must be a whole number",
+    "int_from_float": "Must be a whole number",
+    "decimal_parsing": "Must be a number",
+    "decimal_type": "Must be a number",
+    "finite_number": "Must be a finite number",
+    "bool_parsing": "Must be yes or no",
 }
 
 
@@ -84,6 +84,8 @@ def form_field(name: str) -> str:
 
 def _add(fields: dict[str, str], name: str, message: str) -> None:
     key = form_field(name)
+    # Service messages read as "<field> must ..."; beside the field they start a sentence.
+    message = message[:1].upper() + message[1:]
     # The first message for an input is the one to fix first; later ones follow it.
     fields[key] = f"{fields[key]}; {message}" if key in fields else message
 
@@ -94,7 +96,7 @@ def problem_for(error: KassaError, renames: dict[str, str] | None = None) -> Web
     for item in error.errors:
         _add(fields, (renames or {}).get(item.field, item.field), item.message)
     if not fields and error.code in CONFLICT_FIELDS:
-        fields[CONFLICT_FIELDS[error.code]] = error.detail
+        _add(fields, CONFLICT_FIELDS[error.code], error.detail)
     message = error.detail
     if status == 422 and fields:
         message = TITLES[422] + "."

@@ -95,10 +95,14 @@ def _custom_rows(session: Session, customer: Customer) -> list[dict[str, Any]]:
     data = dict(customer.custom_data or {})
     rows = []
     for field, mandatory in fields:
+        value = data.pop(field.name, None)
+        if field.type == "list":
+            labels = {o["value"]: o["label"] for o in field.options or []}
+            value = labels.get(value, value)
         rows.append(
             {
                 "label": field.label,
-                "value": data.pop(field.name, None),
+                "value": value,
                 "mandatory": mandatory,
                 "personal": field.personal_data,
             }
