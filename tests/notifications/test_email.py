@@ -7,6 +7,7 @@ import time
 import types
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from kassa.core.settings import Settings
 from kassa.db.engine import Database
 from kassa.notifications.delivery import deliver_once
 from kassa.notifications.outbox import emit
+from tests.conftest import Api
 from tests.notifications.conftest import deliveries
 from tests.notifications.servers import SmtpServer
 
@@ -231,3 +233,32 @@ def test_without_an_smtp_host_no_email_is_queued(
     assert summary.events_fanned_out >= 1
     assert summary.deliveries_created == 0
     assert deliveries(db) == []
+
+
+def test_billing_run_mails_the_invoice_with_its_pdf(
+    api: Api,
+    db: Database,
+    mail_settings: Settings,
+    smtp: SmtpServer,
+    make_customer: Callable[..., dict[str, Any]],
+    post: Callable[[int, str, str], dict[str, Any]],
+) -> None:
+    pytest.importorskip("kassa.billing.documents")
+    customer = make_customer(
+        name="Invoiced Ltd", email="ap@invoiced.example", billing_period="daily"
+    )
+    post(customer["id"], "manual_charge", "12.50")
+    as_of = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    run = api.post("/billing-runs", {"as_of": as_of})
+    assert run.status_code == 201, run.text
+    assert run.json()["invoices_issued"] >= 1
+
+    deliver_once(db, mail_settings)
+
+    invoices = [m for m in smtp.mails if m.message["Subject"].startswith("Invoice ")]
+    assert invoices, [m.message["Subject"] for m in smtp.mails]
+    mail = invoices[0]
+    assert mail.rcpt_tos == ["ap@invoiced.example"]
+    (attachment,) = list(mail.message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content().startswith(b"%PDF")

@@ -293,7 +293,8 @@ def send_email(db: Database, settings: Settings, claim: Claim) -> Attempt:
     try:
         attachments: list[email.Attachment] = []
         if claim.event_type == "invoice_issued":
-            with db.reading() as session:
+            # Making the PDF the first time also keeps it, so it needs a writing transaction.
+            with db.transaction() as session:
                 attachments = email.invoice_attachments(session, claim.payload)
         rendered = email.render(
             claim.event_type,

@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, TemplateNotFound, select_autoescape
 from sqlalchemy.orm import Session
 
+from kassa.core.errors import NotFound
 from kassa.core.settings import Settings
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -178,8 +179,9 @@ def send(settings: Settings, message: EmailMessage) -> None:
 def invoice_attachments(session: Session, payload: dict[str, Any]) -> list[Attachment]:
     """The invoice's PDF, when the billing package can make it.
 
-    Billing documents are optional here: without ``kassa.billing.documents`` (or when it has no
-    PDF for the invoice) the email goes without the attachment.
+    Billing documents are optional here: without ``kassa.billing.documents`` (or when it knows
+    no such invoice) the email goes without the attachment. Any other failure to make the PDF
+    is raised, so the delivery is tried again later.
     """
     invoice_id = payload.get("invoice_id")
     if invoice_id is None:
@@ -193,7 +195,10 @@ def invoice_attachments(session: Session, payload: dict[str, Any]) -> list[Attac
     invoice_pdf = getattr(documents, "invoice_pdf", None)
     if invoice_pdf is None:
         return []
-    content = invoice_pdf(session, int(invoice_id))
+    try:
+        content = invoice_pdf(session, int(invoice_id))
+    except NotFound:
+        return []
     if not content:
         return []
     number = re.sub(r"[^A-Za-z0-9._-]+", "-", str(payload.get("number") or invoice_id))
