@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from kassa.api.deps import Reader, database, require
 from kassa.auth.actor import Actor, Permission
-from kassa.billing import queries, runs
+from kassa.billing import documents, queries, runs
 from kassa.billing.schemas import (
     BillingRunIn,
     BillingRunOut,
@@ -115,6 +116,41 @@ def list_invoices(
         return InvoicePage(
             items=[queries.invoice_summary(session, r) for r in rows], next_cursor=next_cursor
         )
+
+
+# Declared before /invoices/{invoice_id}, which would otherwise take "7.pdf" for an id.
+@router.get(
+    "/invoices/{invoice_id}.html",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}, "description": "The invoice as HTML"}},
+)
+def get_invoice_html(
+    invoice_id: int, request: Request, _: Actor = Reader, db: Database = Depends(database)
+) -> HTMLResponse:
+    with db.reading() as session:
+        invoice = queries.get_invoice(session, invoice_id)
+        html = documents.render_invoice_html(
+            session, invoice, request.app.state.settings.invoice_templates_dir
+        )
+    return HTMLResponse(html)
+
+
+@router.get(
+    "/invoices/{invoice_id}.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The invoice as PDF"}},
+)
+def get_invoice_pdf(
+    invoice_id: int, request: Request, _: Actor = Reader, db: Database = Depends(database)
+) -> Response:
+    filename, pdf = documents.document_pdf(
+        db, invoice_id, request.app.state.settings.invoice_templates_dir
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut)

@@ -1,0 +1,131 @@
+"""``kassa bill-run``: close every billing period that has ended, issue invoices, collect."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from kassa.billing.numbering import check_format
+from kassa.billing.runs import DEFAULT_BATCH, run_billing
+from kassa.cli.context import CLI_ACTOR, CliProblem, err, out, state
+from kassa.cli.tables import fields, when
+
+EXIT_INTERRUPTED = 130
+AS_OF_EXAMPLE = "2026-12-01T06:00:00Z"
+
+
+def parse_as_of(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{value}' is not a date and time; use ISO 8601 with a zone, e.g. {AS_OF_EXAMPLE}",
+            param_hint="--as-of",
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise typer.BadParameter(
+            f"'{value}' has no time zone; add one, e.g. {AS_OF_EXAMPLE}", param_hint="--as-of"
+        )
+    return parsed
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+def bill_run(
+    ctx: typer.Context,
+    as_of: str | None = typer.Option(
+        None,
+        "--as-of",
+        help="Close the periods that ended before this instant, ISO 8601 with a zone "
+        f"(e.g. {AS_OF_EXAMPLE}). Default: now. A later instant closes periods early.",
+    ),
+    batch_size: int = typer.Option(
+        DEFAULT_BATCH,
+        "--batch-size",
+        min=1,
+        max=100_000,
+        help="Customers closed per database transaction.",
+    ),
+) -> None:
+    """Run the billing: close every billing period that ended before --as-of (once, even if
+    another run overlaps or an earlier one was killed), issue its invoice, then mark unpaid
+    invoices overdue and suspend customers as their classes say.
+
+    Prints a progress bar on the terminal and a summary at the end.
+    """
+    moment = parse_as_of(as_of)
+    cli = state(ctx)
+    settings = cli.settings()
+    try:
+        check_format(settings.invoice_number_format)
+    except ValueError as exc:
+        raise CliProblem(
+            f"KASSA_INVOICE_NUMBER_FORMAT: {exc}", hint="e.g. INV-{year}-{seq:06}"
+        ) from exc
+    db = cli.database()
+    started = time.monotonic()
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]Billing[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("customers"),
+        TimeElapsedColumn(),
+        console=err(),
+    )
+    try:
+        with progress:
+            task = progress.add_task("billing", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            summary = run_billing(
+                db,
+                CLI_ACTOR,
+                moment,
+                triggered_by="cli",
+                number_format=settings.invoice_number_format,
+                batch_size=batch_size,
+                progress=advance,
+            )
+            task_total = progress.tasks[0].total or 0
+            progress.update(task, completed=task_total, total=task_total)
+    except KeyboardInterrupt:
+        err().print(
+            "Interrupted. What was closed stays closed; the next run completes the rest.",
+            markup=False,
+        )
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    elapsed = time.monotonic() - started
+    out().print(f"Billing run {summary.id} finished.", markup=False)
+    out().print(
+        fields(
+            [
+                ("As of", when(summary.as_of.astimezone(UTC))),
+                ("Periods closed", summary.periods_closed),
+                ("Invoices issued", summary.invoices_issued),
+                ("Invoices overdue", summary.invoices_overdue),
+                ("Customers suspended", summary.customers_suspended),
+                ("Duration", _duration(elapsed)),
+            ]
+        )
+    )
