@@ -118,6 +118,10 @@ def settings(database_url: str) -> Settings:
         admin_token=ADMIN_TOKEN,
         admin_password=ADMIN_PASSWORD,
         secret_key="test-secret-key",
+        # Background workers stay off: tests drive sweeping, billing and delivery themselves.
+        sweep_interval_seconds=0,
+        billing_interval_seconds=0,
+        notify_interval_seconds=0,
     )
 
 

@@ -16,20 +16,27 @@ from kassa.background import Housekeeper
 from kassa.bootstrap import session_secret
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
+from kassa.notifications.worker import Notifier
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     db = db or Database.from_settings(settings)
-    housekeeper = Housekeeper(db, settings.sweep_interval_seconds)
+    # Background work of every server process; each one is safe to run in many processes.
+    workers = (
+        Housekeeper(db, settings.sweep_interval_seconds),
+        Notifier(db, settings),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        housekeeper.start()
+        for worker in workers:
+            worker.start()
         try:
             yield
         finally:
-            housekeeper.stop()
+            for worker in workers:
+                worker.stop()
 
     app = FastAPI(
         title="Kassa",
