@@ -1,0 +1,3 @@
+from kassa.cli.main import app
+
+app(prog_name="kassa")

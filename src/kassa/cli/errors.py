@@ -1,0 +1,113 @@
+"""The one place where failures become a red message and an exit code.
+
+Exit codes: 0 done, 1 refused (invalid input, conflict, not found, database problem),
+2 usage (an unknown option or a malformed value, reported by Click itself).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+from rich.markup import escape
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from typer.core import TyperGroup
+
+from kassa.cli.context import CliProblem, err
+from kassa.core.errors import FieldError, KassaError
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+
+# Service errors name the fields of the API; a shell user also wants the option to fix.
+OPTION_FOR_FIELD = {
+    "name": "--name",
+    "balance_control": "--balance-control",
+    "currency": "--currency",
+    "credit_limit": "--credit-limit",
+    "available_funds": "--available-funds",
+    "business_model_id": "--business-model",
+    "customer_class_id": "--class",
+    "billing_period": "--billing-period",
+    "billing_timezone": "--timezone",
+    "email": "--email",
+    "status": "--status",
+    "limit": "--limit",
+    "cursor": "--cursor",
+    "username": "USERNAME",
+    "password": "--password",
+    "role": "--role",
+    "user": "--user",
+}
+
+
+def _option_for(field: str) -> str | None:
+    if field.startswith("custom_data."):
+        return f"--custom {field.removeprefix('custom_data.')}=..."
+    return OPTION_FOR_FIELD.get(field)
+
+
+def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
+    result = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error.get("loc", ())) or "input"
+        message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+        if error.get("type") == "missing":
+            message = "is required"
+        result.append(FieldError(field, message))
+    return result
+
+
+def _print_fields(title: str, errors: list[FieldError]) -> None:
+    console = err()
+    console.print(f"[bold red]{escape(title)}:[/]")
+    for item in errors:
+        option = _option_for(item.field)
+        where = f"{item.field} ({option})" if option else item.field
+        console.print(f"[red]  {escape(where)}: {escape(item.message)}[/]")
+
+
+def _print(message: str, hint: str | None = None) -> None:
+    console = err()
+    console.print(f"[bold red]Error:[/] [red]{escape(message)}[/]")
+    if hint:
+        console.print(f"  {escape(hint)}")
+
+
+def report(exc: Exception) -> int:
+    """Tell the user what went wrong; return the exit code."""
+    if isinstance(exc, KassaError):
+        if exc.errors:
+            _print_fields(f"{exc.title} [{exc.code}]", exc.errors)
+        else:
+            _print(f"{exc.detail} [{exc.code}]")
+        return EXIT_REFUSED
+    if isinstance(exc, ValidationError):
+        _print_fields("Invalid input", _pydantic_errors(exc))
+        return EXIT_REFUSED
+    if isinstance(exc, CliProblem):
+        _print(exc.message, exc.hint)
+        return exc.exit_code
+    if isinstance(exc, ArgumentError):
+        _print(f"--database-url: {exc}", "e.g. sqlite:///./kassa.db or postgresql+psycopg://...")
+        return EXIT_USAGE
+    if isinstance(exc, SQLAlchemyError):
+        cause = str(getattr(exc, "orig", None) or exc).strip()
+        first_line = cause.splitlines()[0] if cause else type(exc).__name__
+        _print(f"database error: {first_line}", "check --database-url / KASSA_DATABASE_URL")
+        return EXIT_REFUSED
+    raise exc
+
+
+HANDLED = (KassaError, ValidationError, CliProblem, SQLAlchemyError)
+
+
+class KassaGroup(TyperGroup):
+    """The root command: every subcommand runs inside its ``invoke``, so errors stop here."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except HANDLED as exc:
+            raise typer.Exit(report(exc)) from None
