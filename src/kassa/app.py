@@ -13,6 +13,7 @@ from kassa.api.app import api_router
 from kassa.api.body_limit import BodyLimit
 from kassa.api.routers import health
 from kassa.background import Housekeeper
+from kassa.billing.scheduler import BillingScheduler
 from kassa.bootstrap import session_secret
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     workers = (
         Housekeeper(db, settings.sweep_interval_seconds),
         Notifier(db, settings),
+        BillingScheduler(db, settings),
     )
 
     @asynccontextmanager
