@@ -101,7 +101,11 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, live_server: str) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
+    # Generous: a loaded CI machine can take seconds to serve a page; a real failure still fails.
+    context.set_default_timeout(20_000)
+    context.set_default_navigation_timeout(30_000)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api.expect.set_options(timeout=15_000)
     tab = context.new_page()
     yield tab
     context.close()
