@@ -1,0 +1,171 @@
+"""Who may call what (401/403), and requests that are broken before any rule is checked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+
+import pytest
+
+from tests.api.support import assert_problem
+from tests.conftest import Api, customer_body
+
+Unchanged = Callable[[], AbstractContextManager[None]]
+MIB = 1024 * 1024
+BAD_AUTHORIZATION = (
+    None,
+    "",
+    "Bearer",
+    "Bearer ",
+    "Basic YWRtaW46cGFzc3dvcmQ=",
+    "Bearer not-a-token",
+    "Token kassa_test_admin_token",
+    "Bearer kassa_test_admin_token_",
+)
+
+
+class TestAuthentication:
+    def test_no_or_bad_token_is_401(
+        self, api: Api, nothing_changes: Unchanged, subtests: pytest.Subtests
+    ) -> None:
+        anonymous = api.as_token(None)
+        for header in BAD_AUTHORIZATION:
+            headers = {} if header is None else {"Authorization": header}
+            with subtests.test(repr(header)), nothing_changes():
+                for response in (
+                    anonymous.get("/customers", headers=headers),
+                    anonymous.post("/customers", customer_body(), headers=headers),
+                    anonymous.get("/currencies", headers=headers),
+                ):
+                    assert_problem(response, 401)
+                    assert response.headers["www-authenticate"].lower().startswith("bearer")
+
+    def test_bearer_scheme_is_case_insensitive(self, api: Api) -> None:
+        headers = {"Authorization": "bearer kassa_test_admin_token"}
+        assert api.as_token(None).get("/customers", headers=headers).status_code == 200
+
+    def test_revoked_token_is_401(self, api: Api, nothing_changes: Unchanged) -> None:
+        users = api.get("/users").json()["items"]
+        admin = next(u for u in users if u["username"] == "admin")
+        issued = api.post(f"/users/{admin['id']}/tokens", {"name": "short-lived"}).json()
+        assert issued["token"]
+        short = api.as_token(issued["token"])
+        assert short.get("/customers").status_code == 200
+        assert api.delete(f"/tokens/{issued['id']}").json()["revoked_at"]
+        with nothing_changes():
+            assert_problem(short.get("/customers"), 401, code="invalid_token")
+
+    def test_token_is_shown_once(self, api: Api) -> None:
+        users = api.get("/users").json()["items"]
+        admin = next(u for u in users if u["username"] == "admin")
+        issued = api.post(f"/users/{admin['id']}/tokens", {"name": "once"}).json()
+        listed = api.get(f"/users/{admin['id']}/tokens").json()
+        shown = next(t for t in listed if t["id"] == issued["id"])
+        assert shown["token"] is None
+        assert issued["token"].startswith(shown["prefix"])
+
+    @pytest.mark.parametrize("path", ["/health", "/api/v1/health"])
+    def test_health_needs_no_token(self, api: Api, path: str) -> None:
+        response = api.client.get(path)
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}
+
+
+# (role, method, path, body): each must be a 403 that changes nothing.
+FORBIDDEN: list[tuple[str, str, str, object]] = [
+    ("viewer", "POST", "/customers", customer_body()),
+    ("viewer", "PATCH", "/customers/{id}", {"name": "Nope"}),
+    ("viewer", "POST", "/customers/{id}/status", {"action": "block"}),
+    ("viewer", "PUT", "/currencies/JPY", {"enabled": True}),
+    ("service", "GET", "/customers", None),
+    ("service", "GET", "/customers/{id}", None),
+    ("service", "POST", "/customers", customer_body()),
+    ("service", "GET", "/customer-classes", None),
+    ("operator", "POST", "/customer-classes", {"name": "Operators may not"}),
+    ("operator", "POST", "/custom-fields", {"name": "x", "label": "X", "type": "text"}),
+    ("operator", "POST", "/business-models", {"name": "Nope"}),
+    ("operator", "GET", "/users", None),
+    ("operator", "POST", "/users", {"username": "x", "role": "admin", "password": "p" * 10}),
+    ("operator", "GET", "/audit-log", None),
+    ("viewer", "GET", "/audit-log", None),
+]
+
+
+def test_roles_that_may_not_get_403(
+    api: Api, nothing_changes: Unchanged, subtests: pytest.Subtests
+) -> None:
+    customer = api.post("/customers", customer_body()).json()
+    tokens = {role: api.token_for(role) for role in ("viewer", "service", "operator")}
+    for role, method, path, body in FORBIDDEN:
+        url = "/api/v1" + path.format(id=customer["id"])
+        headers = {"Authorization": f"Bearer {tokens[role]}"}
+        with subtests.test(f"{role} {method} {path}"), nothing_changes():
+            kwargs = {} if body is None else {"json": body}
+            response = api.client.request(method, url, headers=headers, **kwargs)
+            assert_problem(response, 403, code="forbidden")
+
+
+def test_roles_that_may(api: Api) -> None:
+    viewer = api.as_token(api.token_for("viewer"))
+    operator = api.as_token(api.token_for("operator"))
+    created = operator.post("/customers", customer_body())
+    assert created.status_code == 201, created.text
+    cid = created.json()["id"]
+    assert operator.patch(f"/customers/{cid}", {"email": "x@y.example"}).status_code == 200
+    assert operator.post(f"/customers/{cid}/status", {"action": "block"}).status_code == 200
+    assert viewer.get(f"/customers/{cid}").json()["status"] == "blocked"
+    assert viewer.get("/customers").status_code == 200
+    for path in ("/customer-classes", "/custom-fields", "/business-models", "/currencies"):
+        assert viewer.get(path).status_code == 200, path
+
+
+class TestMalformedRequests:
+    def test_body_that_is_not_a_json_object_is_422(
+        self, api: Api, nothing_changes: Unchanged, subtests: pytest.Subtests
+    ) -> None:
+        for raw in (b'{"name": ', b"{name: 'x'}", b"", b"null", b"[]", b'"text"', b"\xff\xfe"):
+            with subtests.test(repr(raw)), nothing_changes():
+                response = api.post(
+                    "/customers", content=raw, headers={"Content-Type": "application/json"}
+                )
+                assert_problem(response, 422, field="body")
+
+    def test_malformed_json_says_so(self, api: Api) -> None:
+        response = api.post(
+            "/customers", content=b'{"name": "x",', headers={"Content-Type": "application/json"}
+        )
+        assert_problem(response, 422, code="malformed_json", field="body")
+
+    def test_body_over_one_mib_is_413(self, api: Api, nothing_changes: Unchanged) -> None:
+        body = json.dumps(customer_body(email="a@b.example", name="x" * (MIB + 10))).encode()
+        with nothing_changes():
+            response = api.post(
+                "/customers", content=body, headers={"Content-Type": "application/json"}
+            )
+        assert_problem(response, 413, code="payload_too_large", field="body")
+
+    def test_streamed_body_over_one_mib_is_413(self, api: Api, nothing_changes: Unchanged) -> None:
+        def chunks() -> Iterator[bytes]:
+            yield b'{"name": "'
+            for _ in range(20):
+                yield b"x" * (64 * 1024)
+            yield b'"}'
+
+        with nothing_changes():
+            response = api.post(
+                "/customers", content=chunks(), headers={"Content-Type": "application/json"}
+            )
+        assert_problem(response, 413, code="payload_too_large")
+
+    def test_body_just_under_the_limit_is_read(self, api: Api) -> None:
+        body = json.dumps({**customer_body(), "custom_data": {"pad": "y" * (MIB - 500)}})
+        assert len(body) < MIB
+        response = api.post(
+            "/customers", content=body.encode(), headers={"Content-Type": "application/json"}
+        )
+        assert_problem(response, 422, field="custom_data.pad")
+
+    def test_unknown_route_and_method_are_problems(self, api: Api) -> None:
+        assert_problem(api.get("/no-such-thing"), 404)
+        assert_problem(api.delete("/customers"), 405)

@@ -1,0 +1,107 @@
+"""The migrations are the only source of the schema: they must build exactly what the models say.
+
+On each backend: upgrade an empty database to head and let Alembic's autogenerate compare it
+with the models (through env.py, so with its include_object); then downgrade to base and
+upgrade again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.environment import EnvironmentContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+
+from kassa.db import migrate
+from kassa.db.base import Base
+from kassa.db.engine import make_engine
+from tests.conftest import PG_SERVER, create_pg_database
+
+
+@pytest.fixture
+def empty_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    if backend == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+        return
+    name = f"kassa_migrations_{os.getpid()}"
+    engine = make_engine(create_pg_database(name))
+    yield engine
+    engine.dispose()
+    admin = make_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def schema_diff(engine: Engine) -> list[Any]:
+    """What autogenerate would write for this database, configured by env.py itself."""
+    config = migrate.alembic_config(engine)
+    script = ScriptDirectory.from_config(config)
+    with engine.connect() as conn:
+        config.attributes["connection"] = conn
+        # Running env.py with a no-op step gives the migration context it configures:
+        # target metadata, include_object, type comparison.
+        with EnvironmentContext(config, script, fn=lambda _rev, _context: []) as env:
+            script.run_env()
+            context = env.get_context()
+            assert context.opts.get("include_object") is not None
+            return list(compare_metadata(context, Base.metadata))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    config = migrate.alembic_config(engine)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
+def tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def test_head_matches_the_models(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    assert migrate.current_revision(empty_engine) == migrate.head_revision(empty_engine)
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables(empty_engine)
+    assert schema_diff(empty_engine) == []
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    downgrade(empty_engine, "base")
+    assert migrate.current_revision(empty_engine) is None
+    assert tables(empty_engine) <= {"alembic_version"}
+    migrate.upgrade(empty_engine)
+    assert migrate.current_revision(empty_engine) == migrate.head_revision(empty_engine)
+    assert schema_diff(empty_engine) == []
+
+
+def test_each_revision_steps_down_and_up(empty_engine: Engine) -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config(empty_engine))
+    revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
+    assert revisions, "no migrations"
+    for revision in revisions:
+        migrate.upgrade(empty_engine, revision)
+        assert migrate.current_revision(empty_engine) == revision
+    for revision in reversed(revisions[:-1]):
+        downgrade(empty_engine, revision)
+        assert migrate.current_revision(empty_engine) == revision
+        migrate.upgrade(empty_engine, "head")
+        downgrade(empty_engine, revision)
+    migrate.upgrade(empty_engine)
+    assert schema_diff(empty_engine) == []
+
+
+def test_upgrade_is_idempotent(empty_engine: Engine) -> None:
+    migrate.upgrade(empty_engine)
+    migrate.upgrade(empty_engine)
+    assert migrate.current_revision(empty_engine) == migrate.head_revision(empty_engine)
