@@ -5,7 +5,16 @@ from __future__ import annotations
 import typer
 
 import kassa
-from kassa.cli import billing, customers, db, notifications, serve, tokens, users
+from kassa.cli import (
+    billing,
+    customers,
+    db,
+    notifications,
+    serve,
+    tokens,
+    transactions,
+    users,
+)
 from kassa.cli.context import CliState
 from kassa.cli.errors import KassaGroup
 
@@ -55,5 +64,6 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(customers.app, name="customers")
+app.add_typer(transactions.app, name="transactions")
 app.command("bill-run")(billing.bill_run)
 app.add_typer(notifications.app, name="notifications")
