@@ -6,12 +6,19 @@ may carry up to six. Anything finer is refused, never rounded, so no cent appear
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 MICROS_PER_UNIT = 1_000_000
 MICRO_EXPONENT = 6
 # BIGINT micros hold about 9.2e12 units; keep well inside so sums cannot overflow.
 MAX_AMOUNT = Decimal("1000000000000")
+# Far from these magnitudes Decimal arithmetic overflows, or quietly underflows to zero; no
+# amount, rate or custom number needs them.
+MAX_MAGNITUDE = 30
+# Enough precision for any number parse_amount accepts, so normalize() never rounds.
+EXACT = Context(prec=2 * MAX_MAGNITUDE + 2)
+DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class AmountError(ValueError):
@@ -33,6 +40,9 @@ def parse_amount(value: object) -> Decimal:
         text = value.strip()
         if not text:
             raise AmountError("must not be empty")
+        # Decimal() alone would also take "1_000", "NaN" and digits of other scripts.
+        if not DECIMAL_TEXT.fullmatch(text):
+            raise AmountError(f"{value!r} is not a decimal number")
         try:
             result = Decimal(text)
         except InvalidOperation as exc:
@@ -41,11 +51,15 @@ def parse_amount(value: object) -> Decimal:
         raise AmountError('must be a decimal number, e.g. "12.50"')
     if not result.is_finite():
         raise AmountError("must be a finite number")
+    exponent = result.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if result.adjusted() > MAX_MAGNITUDE or exponent < -MAX_MAGNITUDE:
+        raise AmountError("is out of range")
     return result
 
 
 def decimals_of(amount: Decimal) -> int:
-    exponent = amount.normalize().as_tuple().exponent
+    exponent = amount.normalize(EXACT).as_tuple().exponent
     assert isinstance(exponent, int)
     return max(0, -exponent)
 

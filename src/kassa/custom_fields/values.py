@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from kassa.core.money import AmountError, parse_amount
+from kassa.core.money import EXACT, AmountError, parse_amount
 from kassa.db.models import CustomField
 
 
@@ -57,14 +57,14 @@ def parse_limit(field_type: str, value: Any) -> Decimal | date | datetime:
 def limit_text(field_type: str, value: Any) -> str:
     parsed = parse_limit(field_type, value)
     if isinstance(parsed, Decimal):
-        return f"{parsed.normalize():f}"
+        return f"{parsed.normalize(EXACT):f}"
     if isinstance(parsed, datetime):
         return parsed.isoformat().replace("+00:00", "Z")
     return parsed.isoformat()
 
 
 def _json_number(value: Decimal) -> int | str:
-    normalized = value.normalize()
+    normalized = value.normalize(EXACT)
     if normalized == normalized.to_integral_value():
         return int(normalized)
     return f"{normalized:f}"
