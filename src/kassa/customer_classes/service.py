@@ -32,6 +32,7 @@ DEFAULT_CLASS_NAME = "Default"
 BUILT_IN_TEMPLATES = ("standard", "none")
 TEMPLATE_NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,100}$")
 MAX_RATE = Decimal(100)
+RATE_STEP = Decimal("0.0001")
 
 
 def snapshot(cls: CustomerClass) -> dict[str, Any]:
@@ -88,6 +89,12 @@ def _percent(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+def _has_rate_decimals(value: Decimal) -> bool:
+    """At most four decimals. Checked without normalize(), which overflows or underflows
+    (to a zero with a million decimals) on exponents like 1e-999999999."""
+    return value == value.quantize(RATE_STEP)
+
+
 def _check_template(name: str, templates_dir: Path | None, errors: FieldErrors) -> None:
     if name in BUILT_IN_TEMPLATES:
         return
@@ -110,9 +117,10 @@ def _check_taxation(taxation: TaxationIn, errors: FieldErrors) -> list[dict[str,
         names.add(name.lower())
         if tax.rate < 0 or tax.rate > MAX_RATE:
             errors.add(f"taxation.taxes[{i}].rate", "must be a percentage from 0 to 100")
-        elif -tax.rate.normalize().as_tuple().exponent > 4:  # type: ignore[operator]
+        elif not _has_rate_decimals(tax.rate):
             errors.add(f"taxation.taxes[{i}].rate", "must have at most 4 decimal places")
-        taxes.append({"name": name, "rate": _percent(tax.rate)})
+        else:
+            taxes.append({"name": name, "rate": _percent(tax.rate)})
     return taxes
 
 
@@ -121,7 +129,10 @@ def _check_warnings(values: list[Decimal], errors: FieldErrors) -> list[str]:
     for i, value in enumerate(values):
         if value <= 0 or value > MAX_RATE:
             errors.add(f"credit_limit_warnings[{i}]", "must be a percentage above 0 and up to 100")
-        result.append(_percent(value))
+        elif not _has_rate_decimals(value):
+            errors.add(f"credit_limit_warnings[{i}]", "must have at most 4 decimal places")
+        else:
+            result.append(_percent(value))
     if len(set(result)) != len(result):
         errors.add("credit_limit_warnings", "must not repeat a threshold")
     return sorted(result, key=Decimal)
