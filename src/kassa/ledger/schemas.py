@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kassa.core.amounts import Amount, OptionalAmount
+from kassa.core.ids import Id
 
 TransactionType = Literal[
     "payment", "refund", "manual_charge", "manual_credit", "promotional_credit"
@@ -89,7 +90,7 @@ class AuthorizationPage(BaseModel):
 
 class UsageRecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    customer_id: int
+    customer_id: Id
     service: str = Field(max_length=64)
     amount: Amount
     occurred_at: datetime

@@ -18,6 +18,7 @@ from kassa.billing.schemas import (
     InvoiceOut,
     InvoicePage,
 )
+from kassa.core.ids import Id
 from kassa.db.engine import Database
 from kassa.db.models import BillingRun
 from kassa.db.pagination import paginate
@@ -77,7 +78,7 @@ def list_billing_runs(
 
 @router.get("/billing-runs/{run_id}", response_model=BillingRunOut)
 def get_billing_run(
-    run_id: int, _: Actor = Reader, db: Database = Depends(database)
+    run_id: Id, _: Actor = Reader, db: Database = Depends(database)
 ) -> BillingRunOut:
     with db.reading() as session:
         return _run_out(runs.get_run(session, run_id))
@@ -85,7 +86,7 @@ def get_billing_run(
 
 @router.get("/customers/{customer_id}/invoices", response_model=InvoicePage)
 def list_customer_invoices(
-    customer_id: int,
+    customer_id: Id,
     status: Literal["issued", "paid", "overdue"] | None = Query(default=None),
     limit: int | None = Query(default=None),
     cursor: str | None = Query(default=None),
@@ -125,7 +126,7 @@ def list_invoices(
     responses={200: {"content": {"text/html": {}}, "description": "The invoice as HTML"}},
 )
 def get_invoice_html(
-    invoice_id: int, request: Request, _: Actor = Reader, db: Database = Depends(database)
+    invoice_id: Id, request: Request, _: Actor = Reader, db: Database = Depends(database)
 ) -> HTMLResponse:
     with db.reading() as session:
         invoice = queries.get_invoice(session, invoice_id)
@@ -141,7 +142,7 @@ def get_invoice_html(
     responses={200: {"content": {"application/pdf": {}}, "description": "The invoice as PDF"}},
 )
 def get_invoice_pdf(
-    invoice_id: int, request: Request, _: Actor = Reader, db: Database = Depends(database)
+    invoice_id: Id, request: Request, _: Actor = Reader, db: Database = Depends(database)
 ) -> Response:
     filename, pdf = documents.document_pdf(
         db, invoice_id, request.app.state.settings.invoice_templates_dir
@@ -154,6 +155,6 @@ def get_invoice_pdf(
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut)
-def get_invoice(invoice_id: int, _: Actor = Reader, db: Database = Depends(database)) -> InvoiceOut:
+def get_invoice(invoice_id: Id, _: Actor = Reader, db: Database = Depends(database)) -> InvoiceOut:
     with db.reading() as session:
         return queries.invoice_out(session, queries.get_invoice(session, invoice_id))

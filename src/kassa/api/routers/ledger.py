@@ -13,6 +13,7 @@ from kassa.api.idempotency import money_call
 from kassa.auth.actor import Actor, Permission
 from kassa.core.clock import utcnow
 from kassa.core.errors import NotFound
+from kassa.core.ids import Id
 from kassa.core.money import format_micros
 from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
 from kassa.currencies.service import currency_exponent
@@ -84,7 +85,7 @@ def authorization_out(view: AuthorizationView) -> AuthorizationOut:
     openapi_extra=IDEMPOTENCY_DOC,
 )
 def post_transaction(
-    customer_id: int,
+    customer_id: Id,
     body: TransactionIn,
     request: Request,
     actor: Actor = MoneyMover,
@@ -100,7 +101,7 @@ def post_transaction(
     "/customers/{customer_id}/transactions", response_model=TransactionPage, tags=["transactions"]
 )
 def list_transactions(
-    customer_id: int,
+    customer_id: Id,
     type: str | None = Query(default=None, description="Only entries of this type"),
     limit: int | None = Query(default=None),
     cursor: str | None = Query(default=None),
@@ -125,7 +126,7 @@ def list_transactions(
     openapi_extra=IDEMPOTENCY_DOC,
 )
 def reserve(
-    customer_id: int,
+    customer_id: Id,
     body: ReserveIn,
     request: Request,
     actor: Actor = Authorizer,
@@ -144,7 +145,7 @@ def reserve(
     openapi_extra=IDEMPOTENCY_DOC,
 )
 def extend(
-    authorization_id: int,
+    authorization_id: Id,
     body: ExtendIn,
     request: Request,
     actor: Actor = Authorizer,
@@ -163,7 +164,7 @@ def extend(
     openapi_extra=IDEMPOTENCY_DOC,
 )
 def commit(
-    authorization_id: int,
+    authorization_id: Id,
     body: CommitIn,
     request: Request,
     actor: Actor = Authorizer,
@@ -182,7 +183,7 @@ def commit(
     openapi_extra=IDEMPOTENCY_DOC,
 )
 def release(
-    authorization_id: int,
+    authorization_id: Id,
     request: Request,
     actor: Actor = Authorizer,
     db: Database = Depends(database),
@@ -197,7 +198,7 @@ def release(
     "/authorizations/{authorization_id}", response_model=AuthorizationOut, tags=["authorizations"]
 )
 def get_authorization(
-    authorization_id: int, _: Actor = Authorizer, db: Database = Depends(database)
+    authorization_id: Id, _: Actor = Authorizer, db: Database = Depends(database)
 ) -> AuthorizationOut:
     with db.reading() as session:
         return authorization_out(authorizations.get_authorization(session, authorization_id))
@@ -209,7 +210,7 @@ def get_authorization(
     tags=["authorizations"],
 )
 def list_authorizations(
-    customer_id: int,
+    customer_id: Id,
     status: AuthorizationStatus | None = Query(default=None),
     limit: int | None = Query(default=None),
     cursor: str | None = Query(default=None),
