@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from typing import Any
 
 import pytest
 
@@ -165,6 +166,31 @@ class TestMalformedRequests:
             "/customers", content=body.encode(), headers={"Content-Type": "application/json"}
         )
         assert_problem(response, 422, field="custom_data.pad")
+
+    def test_nul_characters_are_refused_everywhere(
+        self, api: Api, nothing_changes: Unchanged, subtests: pytest.Subtests
+    ) -> None:
+        # PostgreSQL text cannot hold NUL: without the guard these reach the driver as a 500.
+        customer = api.post("/customers", customer_body()).json()
+        requests: list[tuple[str, str, str, dict[str, Any]]] = [
+            ("body", "POST", "/customers", {"content": b'{"name": "a\\u0000b"}'}),
+            ("body", "PATCH", f"/customers/{customer['id']}", {"content": b'{"email": "\\u0000"}'}),
+            ("body", "POST", "/business-models", {"content": b'{"name": "\\u0000"}'}),
+            ("query", "GET", "/customers", {"params": {"q": "a\x00b"}}),
+            ("query", "GET", "/audit-log", {"params": {"entity_id": "\x00"}}),
+            ("path", "GET", "/currencies/U%00D", {}),
+        ]
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {api.token}"}
+        for where, method, path, kwargs in requests:
+            with subtests.test(f"{method} {path}"), nothing_changes():
+                response = api.client.request(method, "/api/v1" + path, headers=headers, **kwargs)
+                assert_problem(response, 422, code="invalid_character", field=where)
+
+    def test_an_escaped_backslash_before_u0000_is_just_text(self, api: Api) -> None:
+        name = "C:\\u0000dir"
+        response = api.post("/customers", customer_body(name=name))
+        assert response.status_code == 201, response.text
+        assert response.json()["name"] == name
 
     def test_unknown_route_and_method_are_problems(self, api: Api) -> None:
         assert_problem(api.get("/no-such-thing"), 404)

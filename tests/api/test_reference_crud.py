@@ -100,6 +100,11 @@ CUSTOM_FIELDS = Resource(
             "min",
         ),
         (
+            "max huge exponent",
+            {"type": "number", "min_length": None, "max_length": None, "max": "1e999999999"},
+            "max",
+        ),
+        (
             "max not a date",
             {"type": "date", "min_length": None, "max_length": None, "max": "soon"},
             "max",
@@ -213,6 +218,22 @@ CUSTOMER_CLASSES = Resource(
             {"taxation": {"taxes": [{"name": "VAT", "rate": "1.23456"}]}},
             "taxation.taxes[0].rate",
         ),
+        (
+            "tax rate huge exponent",
+            {"taxation": {"taxes": [{"name": "VAT", "rate": "1e999999999"}]}},
+            "taxation.taxes[0].rate",
+        ),
+        (
+            "tax rate tiny exponent",
+            {"taxation": {"taxes": [{"name": "VAT", "rate": "1e-999999999"}]}},
+            "taxation.taxes[0].rate",
+        ),
+        (
+            "warning tiny exponent",
+            {"credit_limit_warnings": ["1e-999999999"]},
+            "credit_limit_warnings[0]",
+        ),
+        ("warning decimals", {"credit_limit_warnings": ["50.00001"]}, "credit_limit_warnings[0]"),
         (
             "tax name empty",
             {"taxation": {"taxes": [{"name": "", "rate": "5"}]}},

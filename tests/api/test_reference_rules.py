@@ -178,6 +178,12 @@ class TestCustomFields:
         text = self.field(api, name="note", personal_data=True)
         assert text["personal_data"] is True and text["default"] is None
 
+    def test_long_numbers_are_kept_exactly(self, api: Api) -> None:
+        exact = "123456789012345678901234567890.12345678901234567891"
+        field = self.field(api, name="big", type="number", max=exact, default=exact)
+        assert field["max"] == exact
+        assert field["default"] == exact
+
     def test_type_never_changes(self, api: Api, nothing_changes: Unchanged) -> None:
         field = self.field(api, name="code")
         with nothing_changes():
