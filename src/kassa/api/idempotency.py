@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,13 +21,14 @@ from kassa.db.engine import Database
 from kassa.ledger import idempotency
 
 Work = Callable[[Session], BaseModel]
+JSON = "application/json"
 
 
 def _replay(answer: idempotency.StoredAnswer) -> Response:
     return Response(
         content=answer.body,
         status_code=answer.status,
-        media_type="application/json",
+        media_type=JSON,
         headers={"Idempotent-Replayed": "true"},
     )
 
@@ -45,7 +46,7 @@ def money_call(
     if raw_key is None or actor.user_id is None:
         with db.transaction() as session:
             result = work(session)
-        return JSONResponse(result.model_dump(mode="json"), status_code=status_code)
+        return Response(content=result.model_dump_json(), status_code=status_code, media_type=JSON)
     key = idempotency.check_key(raw_key)
     request_hash = idempotency.fingerprint(
         request.method, request.url.path, body.model_dump_json().encode() if body else b""
@@ -59,7 +60,7 @@ def money_call(
             result = work(session)
             payload = result.model_dump_json()
             idempotency.store_answer(session, user_id, key, request_hash, status_code, payload)
-        return Response(content=payload, status_code=status_code, media_type="application/json")
+        return Response(content=payload, status_code=status_code, media_type=JSON)
     except (IntegrityError, KassaError):
         # A twin request may have done the work meanwhile: its answer is ours.
         with db.reading() as session:
