@@ -19,7 +19,22 @@ from kassa.db.engine import Database
 from tests.conftest import ADMIN_TOKEN
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "errors"}
 EXAMPLES_PER_OPERATION = 20
+
+
+def problem_details_on_client_errors(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """Every 4xx of the API is RFC 9457 problem+json with Kassa's fields."""
+    if not 400 <= response.status_code < 500:
+        return None
+    content_type = response.headers.get("content-type", [""])[0]
+    assert content_type.startswith("application/problem+json"), content_type
+    body = response.json()
+    assert set(body) >= PROBLEM_KEYS, body
+    assert body["status"] == response.status_code, body
+    return True
 
 
 @pytest.fixture
@@ -46,7 +61,9 @@ def _fuzz(operation: schemathesis.APIOperation) -> str | None:
     def run(case: schemathesis.Case) -> None:
         try:
             response = case.call(headers=AUTH)
-            case.validate_response(response, checks=[not_a_server_error])
+            case.validate_response(
+                response, checks=[not_a_server_error, problem_details_on_client_errors]
+            )
         except Exception as exc:
             if not seen:
                 seen.append(f"{case.as_curl_command()}\n{type(exc).__name__}: {exc}")
