@@ -36,7 +36,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -241,16 +240,15 @@ def tail_row(
 def http_figures(backend: str, fx: Fixture, args: argparse.Namespace) -> list[Row]:
     env = {"KASSA_DATABASE_URL": fx.url, "KASSA_SECRET_KEY": "benchmark-session-secret"}
     wrk = {"duration": args.duration, "connections": args.connections, "threads": args.wrk_threads}
-    with ExitStack() as stack:
-        kassa = stack.enter_context(load.serve("kassa.app:create_app", env, workers=args.workers))
-        floor = stack.enter_context(
-            load.serve(
-                "authorize_minimal_app:create_app",
-                {**env, "BENCH_FLOOR_TOKEN_TTL": str(args.floor_token_ttl)},
-                workers=args.workers,
-                app_dir=HERE,
-            )
-        )
+    apps = [
+        load.App("kassa.app:create_app", env),
+        load.App(
+            "authorize_minimal_app:create_app",
+            {**env, "BENCH_FLOOR_TOKEN_TTL": str(args.floor_token_ttl)},
+            app_dir=HERE,
+        ),
+    ]
+    with load.serve(apps, workers=args.workers) as (kassa, floor):
 
         def authorize(base: str, customers: list[int], seconds: float) -> load.WrkResult:
             result = load.run_wrk(
@@ -261,8 +259,9 @@ def http_figures(backend: str, fx: Fixture, args: argparse.Namespace) -> list[Ro
                 raise RuntimeError(f"{result.failures} requests to {base} failed; see above")
             return result
 
-        for base in (kassa, floor):
-            authorize(base, fx.customers, args.warmup)
+        if args.warmup > 0:
+            for base in (kassa, floor):
+                authorize(base, fx.customers, args.warmup)
         results: dict[str, list[load.WrkResult]] = {
             k: [] for k in ("many", "many_floor", "hot", "hot_floor", "health")
         }
@@ -304,13 +303,13 @@ def http_figures(backend: str, fx: Fixture, args: argparse.Namespace) -> list[Ro
             throughput_row(backend, f"({label}) HTTP auth/s, {where}", pairs, "auth/s", "floor")
         )
         rows.append(tail_row(backend, f"({label}) HTTP latency, {where}", kassa_runs, floor_runs))
-        health = results["health"]
+        health_runs = results["health"]
         info = throughput_row(
             backend,
             f"({label}) HTTP req/s vs GET /health",
             requests,
             "req/s",
-            f"/health, p50 {statistics.median(h.p50_ms for h in health):.1f} ms",
+            f"/health, p50 {statistics.median(h.p50_ms for h in health_runs):.1f} ms",
         )
         rows.append(dataclasses.replace(info, target="(info)", passed=None))
     return rows
@@ -377,7 +376,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--wrk-threads", type=int, default=1)
-    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of HTTP warm-up")
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of HTTP warm-up (0: none)"
+    )
     parser.add_argument("--figures", default="abc", help="which figures to measure, e.g. 'a'")
     parser.add_argument(
         "--floor-token-ttl",
@@ -389,7 +390,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 s, 1 run, 20 customers")
     args = parser.parse_args(argv)
     if args.quick:
-        args.duration, args.runs, args.customers, args.warmup = 1.0, 1, 20, 1.0
+        args.duration, args.runs, args.customers, args.warmup = 1.0, 1, 20, 0.0
     args.figures = args.figures.lower()
     if not set(args.figures) <= set("abc") or not args.figures:
         parser.error("--figures takes letters from 'abc'")

@@ -16,9 +16,10 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -36,44 +37,58 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class App:
+    """An ASGI app factory to serve, with its environment."""
+
+    factory: str
+    env: dict[str, str]
+    app_dir: Path | None = None
+
+
 @contextmanager
-def serve(
-    app: str, env: dict[str, str], *, workers: int, app_dir: Path | None = None
-) -> Iterator[str]:
-    """Run ``uvicorn --factory <app>`` until the block ends; yields its base URL."""
+def serve(apps: list[App], *, workers: int) -> Iterator[list[str]]:
+    """Run ``uvicorn --factory`` for every app (started together, since starting is slow)
+    until the block ends; yields their base URLs."""
+    with ExitStack() as stack:
+        started = [stack.enter_context(_started(app, workers)) for app in apps]
+        for base, proc, log in started:
+            _wait_healthy(base, proc, log, workers)
+        yield [base for base, _, _ in started]
+
+
+@contextmanager
+def _started(app: App, workers: int) -> Iterator[tuple[str, subprocess.Popen[bytes], Any]]:
     port = free_port()
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", app,
+        sys.executable, "-m", "uvicorn", "--factory", app.factory,
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
-    if app_dir is not None:
-        command += ["--app-dir", str(app_dir)]
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - outlives this statement, closed below
-    proc = subprocess.Popen(
-        command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, proc, log, workers)
-        yield base
-    finally:
-        proc.terminate()
+    if app.app_dir is not None:
+        command += ["--app-dir", str(app.app_dir)]
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            command, env={**os.environ, **app.env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT
+        )
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            yield f"http://127.0.0.1:{port}", proc, log
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
-def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log: object, workers: int) -> None:
+def _wait_healthy(base: str, proc: subprocess.Popen[bytes], log: Any, workers: int) -> None:
     deadline = time.monotonic() + 90
     healthy = 0
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            log.seek(0)  # type: ignore[attr-defined]
-            output = log.read().decode(errors="replace")  # type: ignore[attr-defined]
+            log.seek(0)
+            output = log.read().decode(errors="replace")
             raise RuntimeError(f"server exited early:\n{output}")
         try:
             with urllib.request.urlopen(f"{base}/health", timeout=2) as answer:
