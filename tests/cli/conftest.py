@@ -17,8 +17,12 @@ from kassa.db.engine import Database
 class Kassa:
     url: str
 
-    def __call__(self, *args: str, input: str | None = None, **kw: Any) -> Result:
-        return CliRunner().invoke(app, ["--database-url", self.url, *args], input=input, **kw)
+    def __call__(
+        self, *args: str, input: str | None = None, env: dict[str, str | None] | None = None
+    ) -> Result:
+        # Wide enough that no table cell wraps (pytest-xdist workers export COLUMNS=80).
+        env = {"COLUMNS": "200", **(env or {})}
+        return CliRunner().invoke(app, ["--database-url", self.url, *args], input=input, env=env)
 
     def ok(self, *args: str, input: str | None = None) -> Result:
         result = self(*args, input=input)
