@@ -19,7 +19,7 @@ from kassa.business_models.service import seed_business_models
 from kassa.core.settings import Settings
 from kassa.currencies.service import seed_currencies
 from kassa.customer_classes.service import seed_default_class
-from kassa.db import migrate
+from kassa.db import migrate, reference_version
 from kassa.db.engine import Database
 from kassa.db.models import ApiToken, AppSetting, User
 
@@ -41,6 +41,7 @@ def seed_reference_data(session: Session) -> int:
     added = seed_currencies(session)
     seed_business_models(session)
     seed_default_class(session)
+    reference_version.ensure(session.connection())
     return added
 
 

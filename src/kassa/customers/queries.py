@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select, text
+from typing import Any
+
+from sqlalchemy import Integer, Select, column, or_, select, table, text
 from sqlalchemy.orm import Session
 
 from kassa.core.errors import NotFound, ValidationFailed
@@ -13,6 +15,8 @@ from kassa.db.models import Customer
 
 # FTS5's trigram index answers substring queries of three characters or more.
 TRIGRAM = 3
+# That index on SQLite; its rowid is the customer's id.
+_NAME_SEARCH = table("customer_search", column("rowid", Integer))
 
 
 def name_key(name: str) -> str:
@@ -34,21 +38,32 @@ def _like_pattern(key: str) -> str:
     return f"%{escaped}%"
 
 
-def _search(stmt: Select[Customer], session: Session, q: str) -> Select[Customer]:
+def _fts_query(key: str) -> str:
+    """Every word of three characters or more as its own FTS5 phrase, all required. Cheaper than
+    one phrase over the whole key: the trigrams that span a space are among the commonest, and
+    the caller checks the exact substring on the row anyway."""
+    words = [w for w in key.split(" ") if len(w) >= TRIGRAM] or [key]
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+
+def _search(stmt: Select[Customer], session: Session, q: str) -> tuple[Select[Customer], Any]:
+    """The statement narrowed to names containing ``q`` (or the id ``q``), and the column to
+    page by: on SQLite the index's own rowid, which it hands out in order, so a page of an
+    unselective search stops after its first rows instead of sorting every match."""
     key = name_key(q)
     if not key:
-        return stmt
+        return stmt, Customer.id
+    like = Customer.name_key.like(_like_pattern(key), escape="\\")
     by_id = Customer.id == int(key) if key.isdigit() and len(key) < 18 else None
-    if session.get_bind().dialect.name == "sqlite" and len(key) >= TRIGRAM:
-        phrase = '"' + key.replace('"', '""') + '"'
-        matches = Customer.id.in_(
-            select(text("rowid"))
-            .select_from(text("customer_search"))
-            .where(text("customer_search MATCH :phrase").bindparams(phrase=phrase))
-        )
-    else:
-        matches = Customer.name_key.like(_like_pattern(key), escape="\\")
-    return stmt.where(or_(matches, by_id) if by_id is not None else matches)
+    if session.get_bind().dialect.name != "sqlite" or len(key) < TRIGRAM:
+        return stmt.where(or_(like, by_id) if by_id is not None else like), Customer.id
+    match = text("customer_search MATCH :terms").bindparams(terms=_fts_query(key))
+    if by_id is not None:
+        # A number may be an id too; the index cannot say so, so this case keeps id order.
+        in_index = Customer.id.in_(select(_NAME_SEARCH.c.rowid).where(match))
+        return stmt.where(or_(in_index, by_id)), Customer.id
+    stmt = stmt.join(_NAME_SEARCH, _NAME_SEARCH.c.rowid == Customer.id).where(match, like)
+    return stmt, _NAME_SEARCH.c.rowid
 
 
 def list_customers(
@@ -63,8 +78,9 @@ def list_customers(
     limit = check_limit(limit)
     after = decode_int_cursor(cursor)
     stmt = select(Customer)
+    order: Any = Customer.id
     if q:
-        stmt = _search(stmt, session, q)
+        stmt, order = _search(stmt, session, q)
     if status:
         if status not in SHOWN_STATUSES:
             raise ValidationFailed.field("status", f"must be one of {', '.join(SHOWN_STATUSES)}")
@@ -72,7 +88,7 @@ def list_customers(
     if customer_class_id is not None:
         stmt = stmt.where(Customer.customer_class_id == customer_class_id)
     if after is not None:
-        stmt = stmt.where(Customer.id > after)
-    rows = list(session.scalars(stmt.order_by(Customer.id).limit(limit + 1)))
+        stmt = stmt.where(order > after)
+    rows = list(session.scalars(stmt.order_by(order).limit(limit + 1)))
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor

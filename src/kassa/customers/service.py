@@ -22,9 +22,10 @@ from kassa.core.money import AmountError, check_amount, to_micros
 from kassa.currencies.service import get_currency, require_enabled
 from kassa.custom_fields.values import validate_custom_data
 from kassa.customer_classes.service import default_class, enabled_fields, get_customer_class
+from kassa.customers import references
 from kassa.customers.queries import get_customer, name_key
 from kassa.customers.schemas import CustomerIn, CustomerPatch
-from kassa.db.models import BusinessModel, Customer, CustomerClass
+from kassa.db.models import BusinessModel, Customer, CustomerClass, CustomField
 from kassa.ledger.entries import append_entry, initial_alert_level
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -97,11 +98,17 @@ def _customer_class(
 
 
 def _custom_data(
-    session: Session, cls: CustomerClass | None, data: dict[str, Any], errors: FieldErrors
+    session: Session,
+    cls: CustomerClass | None,
+    data: dict[str, Any],
+    errors: FieldErrors,
+    fields: list[tuple[CustomField, bool]] | None = None,
 ) -> dict[str, Any]:
     if cls is None:
         return data
-    clean, problems = validate_custom_data(enabled_fields(session, cls), data)
+    if fields is None:
+        fields = enabled_fields(session, cls)
+    clean, problems = validate_custom_data(fields, data)
     for field, message in problems:
         errors.add(field, message)
     return clean
@@ -136,15 +143,20 @@ def snapshot(customer: Customer) -> dict[str, Any]:
 def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Customer:
     errors = FieldErrors()
     name = _check_name(session, data.name, errors, None)
+    # The process's copy of the reference data answers the common case; a miss asks the database.
+    refs = references.current(session)
     exponent = 0
     currency_code = (data.currency or "").strip().upper()
+    currency = refs.enabled_currency(data.currency) if refs else None
     try:
-        currency = require_enabled(session, data.currency)
+        currency = currency or require_enabled(session, data.currency)
         exponent = currency.exponent or 0
     except ValidationFailed as exc:
         errors.items.extend(exc.errors)
         currency = None
-    cls = _customer_class(session, data.customer_class_id, errors)
+    cls = refs.customer_class(data.customer_class_id) if refs else None
+    fields = refs.fields.get(cls.id) if refs and cls else None
+    cls = cls or _customer_class(session, data.customer_class_id, errors)
     if cls is not None and cls.currency and currency is not None and cls.currency != currency.code:
         errors.add("currency", f"customers of class '{cls.name}' are charged in {cls.currency}")
     credit_limit: int | None
@@ -161,10 +173,11 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
         credit_limit = None
         if data.credit_limit is not None:
             credit_limit = _check_amount(data.credit_limit, exponent, "credit_limit", errors)
-    _business_model(session, data.business_model_id, errors)
+    if refs is None or data.business_model_id not in refs.business_models:
+        _business_model(session, data.business_model_id, errors)
     timezone = check_timezone(data.billing_timezone, errors)
     email = _check_email(data.email, errors)
-    custom_data = _custom_data(session, cls, data.custom_data, errors)
+    custom_data = _custom_data(session, cls, data.custom_data, errors, fields)
     errors.raise_if_any()
     assert cls is not None
     now = utcnow()

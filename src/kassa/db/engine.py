@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from kassa.core.settings import Settings
+from kassa.db import reference_version  # noqa: F401  (registers the change listeners)
 
 READ_ONLY = "kassa_read_only"
 
