@@ -40,13 +40,13 @@ def parse_amount(value: object) -> Decimal:
         text = value.strip()
         if not text:
             raise AmountError("must not be empty")
-        # Decimal() alone would also take "1_000", "NaN" and digits of other scripts.
-        if not DECIMAL_TEXT.fullmatch(text):
-            raise AmountError(f"{value!r} is not a decimal number")
         try:
             result = Decimal(text)
         except InvalidOperation as exc:
             raise AmountError(f"{value!r} is not a decimal number") from exc
+        # Decimal() also takes "1_000" and digits of other scripts (NaN is refused below).
+        if result.is_finite() and not DECIMAL_TEXT.fullmatch(text):
+            raise AmountError(f"{value!r} is not a decimal number")
     else:
         raise AmountError('must be a decimal number, e.g. "12.50"')
     if not result.is_finite():
