@@ -66,9 +66,9 @@ def test_every_route_needs_a_user(client: TestClient) -> None:
             location = response.headers.get("location", "")
             # Pages send the visitor to sign in; a form post may instead be refused outright
             # (its CSRF token cannot match a session that does not exist).
-            ok = (
-                response.status_code in (302, 303, 307) and location.startswith("/login")
-            ) or (method != "GET" and response.status_code in (401, 403))
+            ok = (response.status_code in (302, 303, 307) and location.startswith("/login")) or (
+                method != "GET" and response.status_code in (401, 403)
+            )
         if not ok:
             open_routes.append(f"{method} {path} -> {response.status_code}")
     assert not open_routes, "answer without a signed-in user:\n" + "\n".join(open_routes)
