@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
@@ -25,11 +26,31 @@ from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn, Reserv
 from kassa.ledger.transactions import RATED_DECIMALS, amount_micros
 
 
+@dataclass
+class AuthorizationRecord:
+    """An authorization's columns, read or written by the hot path without the ORM."""
+
+    id: int
+    customer_id: int
+    service: str
+    session_id: str | None
+    status: str
+    currency: str
+    amount_micros: int
+    held_micros: int
+    committed_micros: int | None
+    entry_id: int | None
+    user_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    expires_at: datetime
+
+
 @dataclass(frozen=True)
 class AuthorizationView:
     """An authorization and the customer's available funds right after the call."""
 
-    row: Authorization
+    row: AuthorizationRecord | Authorization
     available_funds_micros: int | None
     exponent: int
 
@@ -42,6 +63,71 @@ def business_model_services(raw: object) -> list[str]:
     if isinstance(raw, str):
         raw = json.loads(raw)
     return [str(s) for s in raw] if isinstance(raw, list) else []
+
+
+_auths = cast(Table, Authorization.__table__)
+_customers = cast(Table, Customer.__table__)
+_models = cast(Table, BusinessModel.__table__)
+_AUTH_COLUMNS = [_auths.c[name] for name in AuthorizationRecord.__dataclass_fields__]
+
+_LOCK_CUSTOMER = (
+    select(
+        _customers.c.status,
+        _customers.c.currency,
+        _customers.c.credit_limit_micros,
+        _customers.c.balance_micros,
+        _customers.c.reserved_micros,
+        _models.c.services,
+    )
+    .join(_models, _models.c.id == _customers.c.business_model_id)
+    .where(_customers.c.id == bindparam("cid"))
+    .with_for_update(of=_customers)
+)
+_HOLD = (
+    update(_customers)
+    .where(_customers.c.id == bindparam("cid"))
+    .values(reserved_micros=_customers.c.reserved_micros + bindparam("amount"))
+)
+_INSERT_AUTH = insert(_auths).returning(_auths.c.id)
+_LOCK_AUTH = select(*_AUTH_COLUMNS).where(_auths.c.id == bindparam("aid")).with_for_update()
+_EXTEND_HOLD = (
+    update(_customers)
+    .where(
+        _customers.c.id == bindparam("cid"),
+        _customers.c.status == "active",
+        _customers.c.credit_limit_micros.is_(None)
+        | (
+            _customers.c.credit_limit_micros
+            - _customers.c.balance_micros
+            - _customers.c.reserved_micros
+            >= bindparam("amount")
+        ),
+    )
+    .values(reserved_micros=_customers.c.reserved_micros + bindparam("amount"))
+    .returning(
+        _customers.c.credit_limit_micros, _customers.c.balance_micros, _customers.c.reserved_micros
+    )
+)
+_RELEASE_HOLD = (
+    update(_customers)
+    .where(_customers.c.id == bindparam("cid"))
+    .values(reserved_micros=_customers.c.reserved_micros - bindparam("amount"))
+    .returning(
+        _customers.c.credit_limit_micros, _customers.c.balance_micros, _customers.c.reserved_micros
+    )
+)
+_FUNDS = select(
+    _customers.c.credit_limit_micros,
+    _customers.c.balance_micros,
+    _customers.c.reserved_micros,
+    _customers.c.status,
+).where(_customers.c.id == bindparam("cid"))
+
+
+def _save(session: Session, auth: AuthorizationRecord, **changes: object) -> None:
+    for key, value in changes.items():
+        setattr(auth, key, value)
+    session.connection().execute(update(_auths).where(_auths.c.id == auth.id).values(**changes))
 
 
 def sweep_customer(session: Session, customer_id: int, now: datetime) -> int:
@@ -75,19 +161,8 @@ def sweep_customer(session: Session, customer_id: int, now: datetime) -> int:
 
 def reserve(session: Session, actor: Actor, customer_id: int, data: ReserveIn) -> AuthorizationView:
     now = utcnow()
-    row = session.execute(
-        select(
-            Customer.status,
-            Customer.currency,
-            Customer.credit_limit_micros,
-            Customer.balance_micros,
-            Customer.reserved_micros,
-            BusinessModel.services,
-        )
-        .join(BusinessModel, BusinessModel.id == Customer.business_model_id)
-        .where(Customer.id == customer_id)
-        .with_for_update(of=Customer)
-    ).first()
+    connection = session.connection()
+    row = connection.execute(_LOCK_CUSTOMER, {"cid": customer_id}).first()
     if row is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
     if row.status == "closed":
@@ -113,12 +188,9 @@ def reserve(session: Session, actor: Actor, customer_id: int, data: ReserveIn) -
             extra={"customer_status": row.status},
         )
     exponent = currency_exponent(session, row.currency)
-    reserved = row.reserved_micros
-    available = available_micros(row.credit_limit_micros, row.balance_micros, reserved)
+    available = available_micros(row.credit_limit_micros, row.balance_micros, row.reserved_micros)
     if available is not None and available < wanted:
-        freed = sweep_customer(session, customer_id, now)
-        reserved -= freed
-        available += freed
+        available += sweep_customer(session, customer_id, now)
     granted = wanted
     if available is not None and available < wanted:
         if available < least or available <= 0:
@@ -131,33 +203,9 @@ def reserve(session: Session, actor: Actor, customer_id: int, data: ReserveIn) -
                 },
             )
         granted = available
-    session.execute(
-        update(Customer)
-        .where(Customer.id == customer_id)
-        .values(reserved_micros=Customer.reserved_micros + granted)
-    )
-    ttl = timedelta(seconds=data.ttl_seconds)
-    auth_id = session.execute(
-        insert(Authorization)
-        .values(
-            customer_id=customer_id,
-            service=data.service,
-            session_id=data.session_id,
-            status="reserved",
-            currency=row.currency,
-            amount_micros=granted,
-            held_micros=granted,
-            committed_micros=None,
-            entry_id=None,
-            user_id=actor.user_id,
-            created_at=now,
-            updated_at=now,
-            expires_at=now + ttl,
-        )
-        .returning(Authorization.id)
-    ).scalar_one()
-    auth = Authorization(
-        id=auth_id,
+    connection.execute(_HOLD, {"cid": customer_id, "amount": granted})
+    auth = AuthorizationRecord(
+        id=0,
         customer_id=customer_id,
         service=data.service,
         session_id=data.session_id,
@@ -170,26 +218,23 @@ def reserve(session: Session, actor: Actor, customer_id: int, data: ReserveIn) -
         user_id=actor.user_id,
         created_at=now,
         updated_at=now,
-        expires_at=now + ttl,
+        expires_at=now + timedelta(seconds=data.ttl_seconds),
     )
+    values = {k: v for k, v in auth.__dict__.items() if k != "id"}
+    auth.id = int(connection.execute(_INSERT_AUTH, values).scalar_one())
     return AuthorizationView(auth, None if available is None else available - granted, exponent)
 
 
-def _lock(session: Session, authorization_id: int) -> Authorization:
-    auth = session.scalar(
-        select(Authorization)
-        .where(Authorization.id == authorization_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if auth is None:
+def _lock(session: Session, authorization_id: int) -> AuthorizationRecord:
+    row = session.connection().execute(_LOCK_AUTH, {"aid": authorization_id}).first()
+    if row is None:
         raise NotFound(
             f"authorization {authorization_id} does not exist", code="authorization_not_found"
         )
-    return auth
+    return AuthorizationRecord(**row._mapping)
 
 
-def _not_open(auth: Authorization) -> Conflict:
+def _not_open(auth: AuthorizationRecord) -> Conflict:
     return Conflict(
         f"authorization {auth.id} is already {auth.status}",
         code="authorization_not_open",
@@ -198,14 +243,7 @@ def _not_open(auth: Authorization) -> Conflict:
 
 
 def _customer_funds(session: Session, customer_id: int) -> tuple[int | None, str]:
-    row = session.execute(
-        select(
-            Customer.credit_limit_micros,
-            Customer.balance_micros,
-            Customer.reserved_micros,
-            Customer.status,
-        ).where(Customer.id == customer_id)
-    ).one()
+    row = session.connection().execute(_FUNDS, {"cid": customer_id}).one()
     return available_micros(row[0], row[1], row[2]), row[3]
 
 
@@ -224,20 +262,11 @@ def extend(
         )
     more = amount_micros(data.amount, field="amount", max_decimals=RATED_DECIMALS)
     exponent = currency_exponent(session, auth.currency)
-    granted = session.execute(
-        update(Customer)
-        .where(
-            Customer.id == auth.customer_id,
-            Customer.status == "active",
-            (Customer.credit_limit_micros.is_(None))
-            | (
-                Customer.credit_limit_micros - Customer.balance_micros - Customer.reserved_micros
-                >= more
-            ),
-        )
-        .values(reserved_micros=Customer.reserved_micros + more)
-        .returning(Customer.credit_limit_micros, Customer.balance_micros, Customer.reserved_micros)
-    ).first()
+    granted = (
+        session.connection()
+        .execute(_EXTEND_HOLD, {"cid": auth.customer_id, "amount": more})
+        .first()
+    )
     if granted is None:
         available, status = _customer_funds(session, auth.customer_id)
         if status != "active":
@@ -255,11 +284,14 @@ def extend(
             },
         )
     ttl = timedelta(seconds=data.ttl_seconds or DEFAULT_TTL_SECONDS)
-    auth.amount_micros += more
-    auth.held_micros += more
-    auth.expires_at = now + ttl
-    auth.updated_at = now
-    session.flush()
+    _save(
+        session,
+        auth,
+        amount_micros=auth.amount_micros + more,
+        held_micros=auth.held_micros + more,
+        expires_at=now + ttl,
+        updated_at=now,
+    )
     return AuthorizationView(auth, available_micros(*granted), exponent)
 
 
@@ -293,14 +325,16 @@ def commit(
         release_micros=auth.held_micros,
         authorization_id=auth.id,
     )
-    auth.status = "committed"
-    auth.held_micros = 0
-    auth.committed_micros = used
-    auth.entry_id = posted.entry_id
-    auth.updated_at = now
-    session.flush()
-    available, _ = _customer_funds(session, auth.customer_id)
-    return AuthorizationView(auth, available, exponent)
+    _save(
+        session,
+        auth,
+        status="committed",
+        held_micros=0,
+        committed_micros=used,
+        entry_id=posted.entry_id,
+        updated_at=now,
+    )
+    return AuthorizationView(auth, posted.available_funds_micros, exponent)
 
 
 def release(session: Session, actor: Actor, authorization_id: int) -> AuthorizationView:
@@ -308,18 +342,15 @@ def release(session: Session, actor: Actor, authorization_id: int) -> Authorizat
     auth = _lock(session, authorization_id)
     if auth.status not in ("reserved", "expired"):
         raise _not_open(auth)
-    if auth.held_micros:
-        session.execute(
-            update(Customer)
-            .where(Customer.id == auth.customer_id)
-            .values(reserved_micros=Customer.reserved_micros - auth.held_micros)
-        )
-    auth.status = "released"
-    auth.held_micros = 0
-    auth.updated_at = now
-    session.flush()
-    available, _ = _customer_funds(session, auth.customer_id)
-    return AuthorizationView(auth, available, currency_exponent(session, auth.currency))
+    funds = (
+        session.connection()
+        .execute(_RELEASE_HOLD, {"cid": auth.customer_id, "amount": auth.held_micros})
+        .one()
+    )
+    _save(session, auth, status="released", held_micros=0, updated_at=now)
+    return AuthorizationView(
+        auth, available_micros(*funds), currency_exponent(session, auth.currency)
+    )
 
 
 def get_authorization(session: Session, authorization_id: int) -> AuthorizationView:

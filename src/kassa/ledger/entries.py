@@ -1,11 +1,16 @@
-"""Appending to the ledger: the only way a balance ever changes."""
+"""Appending to the ledger: the only way a balance ever changes.
+
+The hot path runs prebuilt Core statements on the session's connection: the balance update
+returns what the caller needs, so no row is read twice and no ORM object is loaded.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
@@ -24,18 +29,46 @@ ENTRY_SIGNS: dict[str, int] = {
     "tax": 1,
 }
 
+_customers = cast(Table, Customer.__table__)
+_entries = cast(Table, LedgerEntry.__table__)
+_classes = cast(Table, CustomerClass.__table__)
 _class_warnings = (
-    select(CustomerClass.credit_limit_warnings)
-    .where(CustomerClass.id == Customer.customer_class_id)
+    select(_classes.c.credit_limit_warnings)
+    .where(_classes.c.id == _customers.c.customer_class_id)
     .scalar_subquery()
 )
+_MOVE_BALANCE = (
+    update(_customers)
+    .where(_customers.c.id == bindparam("cid"))
+    .values(
+        balance_micros=_customers.c.balance_micros + bindparam("delta"),
+        reserved_micros=_customers.c.reserved_micros - bindparam("release"),
+    )
+    .returning(
+        _customers.c.balance_micros,
+        _customers.c.reserved_micros,
+        _customers.c.credit_limit_micros,
+        _customers.c.balance_control,
+        _customers.c.alert_level,
+        _class_warnings,
+    )
+)
+_INSERT_ENTRY = insert(_entries).returning(_entries.c.id)
 
 
 @dataclass(frozen=True)
 class Posted:
     entry_id: int
     balance_after_micros: int
+    reserved_after_micros: int
+    credit_limit_micros: int | None
     created_at: datetime
+
+    @property
+    def available_funds_micros(self) -> int | None:
+        if self.credit_limit_micros is None:
+            return None
+        return self.credit_limit_micros - self.balance_after_micros - self.reserved_after_micros
 
 
 def append_entry(
@@ -61,57 +94,50 @@ def append_entry(
     The balance update and the entry insert run in the caller's transaction, so either both
     happen or neither does."""
     delta = ENTRY_SIGNS[entry_type] * amount_micros
-    values: dict[str, object] = {"balance_micros": Customer.balance_micros + delta}
-    if release_micros:
-        values["reserved_micros"] = Customer.reserved_micros - release_micros
-    row = session.execute(
-        update(Customer)
-        .where(Customer.id == customer_id)
-        .values(**values)
-        .returning(
-            Customer.balance_micros,
-            Customer.reserved_micros,
-            Customer.credit_limit_micros,
-            Customer.balance_control,
-            Customer.alert_level,
-            _class_warnings,
-        )
+    connection = session.connection()
+    row = connection.execute(
+        _MOVE_BALANCE, {"cid": customer_id, "delta": delta, "release": release_micros}
     ).one()
     now = utcnow()
-    entry_id = session.execute(
-        insert(LedgerEntry)
-        .values(
-            customer_id=customer_id,
-            type=entry_type,
-            amount_micros=delta,
-            balance_after_micros=row[0],
-            currency=currency,
-            service=service,
-            visible_comment=visible_comment,
-            internal_comment=internal_comment,
-            user_id=actor.user_id,
-            authorization_id=authorization_id,
-            external_id=external_id,
-            occurred_at=occurred_at,
-            created_at=now,
-        )
-        .returning(LedgerEntry.id)
+    entry_id = connection.execute(
+        _INSERT_ENTRY,
+        {
+            "customer_id": customer_id,
+            "type": entry_type,
+            "amount_micros": delta,
+            "balance_after_micros": row[0],
+            "currency": currency,
+            "service": service,
+            "visible_comment": visible_comment,
+            "internal_comment": internal_comment,
+            "user_id": actor.user_id,
+            "authorization_id": authorization_id,
+            "billing_period_id": None,
+            "external_id": external_id,
+            "occurred_at": occurred_at,
+            "created_at": now,
+        },
     ).scalar_one()
-    raise_alerts(
-        session,
-        BalanceState(
-            customer_id=customer_id,
-            balance_control=row[3],
-            balance_micros=row[0],
-            reserved_micros=row[1],
-            credit_limit_micros=row[2],
-            alert_level=row[4],
-            warnings=list(row[5] or []),
-            currency=currency,
-            exponent=exponent,
-        ),
+    state = BalanceState(
+        customer_id=customer_id,
+        balance_control=row[3],
+        balance_micros=row[0],
+        reserved_micros=row[1],
+        credit_limit_micros=row[2],
+        alert_level=row[4],
+        warnings=list(row[5] or []),
+        currency=currency,
+        exponent=exponent,
     )
-    return Posted(entry_id=int(entry_id), balance_after_micros=int(row[0]), created_at=now)
+    if level_of(state) != state.alert_level:
+        raise_alerts(session, state)
+    return Posted(
+        entry_id=int(entry_id),
+        balance_after_micros=int(row[0]),
+        reserved_after_micros=int(row[1]),
+        credit_limit_micros=row[2],
+        created_at=now,
+    )
 
 
 def initial_alert_level(customer: Customer, warnings: list[str]) -> int:
