@@ -8,13 +8,17 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from kassa.web.render import STATIC_DIR
 from kassa.web.routes import (
+    billing_runs,
     business_models,
     currencies,
     custom_fields,
     customer_classes,
     customer_pages,
     customers,
+    invoices,
+    ledger_pages,
     login,
+    webhooks,
 )
 
 
@@ -32,6 +36,10 @@ def install(app: FastAPI, secret: str) -> None:
         login,
         customers,
         customer_pages,
+        ledger_pages,
+        invoices,
+        billing_runs,
+        webhooks,
         customer_classes,
         custom_fields,
         business_models,

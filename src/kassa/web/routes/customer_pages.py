@@ -21,6 +21,7 @@ from kassa.customers.service import change_status, update_customer
 from kassa.customers.views import customer_out
 from kassa.db.models import AuditLog, BusinessModel, Customer, User
 from kassa.web import customer_form as cf
+from kassa.web import ledger_view
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView, text, typed_values
 from kassa.web.render import STATUS_LABELS, humanize, redirect, render
@@ -113,8 +114,15 @@ def _custom_rows(session: Session, customer: Customer) -> list[dict[str, Any]]:
     return rows
 
 
-@router.get("/customers/{customer_id:int}", response_class=HTMLResponse)
-def customer_page(request: Request, customer_id: int, actor: Actor = Reader) -> Response:
+def show_customer(
+    request: Request,
+    customer_id: int,
+    *,
+    history_cursor: str = "",
+    transaction_form: FormView | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The customer page; the transaction form is shown again with its errors when it failed."""
     with database(request).reading() as session:
         customer = queries.get_customer(session, customer_id)
         exponent = currency_exponent(session, customer.currency)
@@ -126,8 +134,15 @@ def customer_page(request: Request, customer_id: int, actor: Actor = Reader) -> 
             "custom_rows": _custom_rows(session, customer),
             "audit": _audit_trail(session, customer, exponent),
             "periods": dict(cf.BILLING_PERIODS),
+            "tx_form": transaction_form or ledger_view.blank_form(),
         }
-    return render(request, "customers/show.html", context)
+        context.update(ledger_view.money_context(session, customer, exponent, history_cursor))
+    return render(request, "customers/show.html", context, status_code=status_code)
+
+
+@router.get("/customers/{customer_id:int}", response_class=HTMLResponse)
+def customer_page(request: Request, customer_id: int, tx: str = "", _: Actor = Reader) -> Response:
+    return show_customer(request, customer_id, history_cursor=tx)
 
 
 def _edit_page(

@@ -35,14 +35,49 @@
     if (first) first.focus();
   }
 
+  // data-copy="<input id>": copy that input's value, say so on the button for a moment.
+  function copyValue(button) {
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) return;
+    input.focus();
+    input.select();
+    var done = function () {
+      var label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 1500);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () {});
+    } else if (document.execCommand && document.execCommand("copy")) {
+      done();
+    }
+  }
+
+  // iframe[data-fit-content]: as tall as the (same-origin) document it shows, no inner scroll.
+  function fitFrame(frame) {
+    try {
+      var doc = frame.contentDocument;
+      if (doc && doc.documentElement) {
+        frame.style.height = doc.documentElement.scrollHeight + 24 + "px";
+      }
+    } catch (e) { /* another origin: keep the stylesheet's height */ }
+  }
+
+  document.addEventListener("load", function (event) {
+    var frame = event.target;
+    if (frame && frame.tagName === "IFRAME" && frame.hasAttribute("data-fit-content")) fitFrame(frame);
+  }, true);
+
   document.addEventListener("change", function (event) {
     if (event.target && event.target.name) applyShowWhen(document);
   });
 
   document.addEventListener("click", function (event) {
-    var el = event.target.closest("[data-add-row], [data-remove-row], [data-open-dialog], [data-close-dialog]");
+    var el = event.target.closest("[data-add-row], [data-remove-row], [data-open-dialog], [data-close-dialog], [data-copy]");
     if (!el) return;
-    if (el.hasAttribute("data-add-row")) {
+    if (el.hasAttribute("data-copy")) {
+      copyValue(el);
+    } else if (el.hasAttribute("data-add-row")) {
       addRow(el);
     } else if (el.hasAttribute("data-remove-row")) {
       var row = el.closest("[data-row]");
@@ -56,6 +91,9 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { applyShowWhen(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    applyShowWhen(document);
+    document.querySelectorAll("iframe[data-fit-content]").forEach(fitFrame);
+  });
   document.addEventListener("htmx:afterSettle", function () { applyShowWhen(document); });
 })();

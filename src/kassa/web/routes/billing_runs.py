@@ -1,0 +1,139 @@
+"""Billing runs: the log of runs, and Run billing now."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from kassa.auth.actor import Actor, Permission
+from kassa.billing import runs
+from kassa.core.clock import as_utc
+from kassa.core.errors import KassaError, ValidationFailed
+from kassa.core.pagination import decode_int_cursor, encode_cursor
+from kassa.db.models import BillingRun, User
+from kassa.web.customer_form import LOCAL_DATETIME_RE
+from kassa.web.errors import WebProblem, problem_for
+from kassa.web.forms import FormView, text
+from kassa.web.render import redirect, render
+from kassa.web.routing import web_router
+from kassa.web.session import CheckedForm, Reader, database, flash, require
+
+router = web_router()
+Biller = Depends(require(Permission.MOVE_MONEY))
+PAGE_SIZE = 25
+TRIGGERS = {"web": "Web UI", "api": "API", "cli": "Command line", "scheduler": "Schedule"}
+
+
+def _minute(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _finished(run: BillingRun) -> str:
+    """The time of day when the run ended the day it started, else the full date."""
+    if run.finished_at is None:
+        return "—"
+    started, finished = as_utc(run.started_at), as_utc(run.finished_at)
+    if finished.date() == started.date():
+        return finished.strftime("%H:%M:%S")
+    return finished.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _page(session: Session, cursor: str) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first, keyset-paged on the run id."""
+    before = decode_int_cursor(cursor or None)
+    stmt = select(BillingRun, User.username).outerjoin(User, User.id == BillingRun.user_id)
+    if before is not None:
+        stmt = stmt.where(BillingRun.id < before)
+    found = session.execute(stmt.order_by(BillingRun.id.desc()).limit(PAGE_SIZE + 1)).all()
+    rows = [
+        {
+            "run": run,
+            "as_of": _minute(run.as_of),
+            "started": _minute(run.started_at),
+            "finished": _finished(run),
+            "trigger": TRIGGERS.get(run.triggered_by, run.triggered_by),
+            "user": username,
+        }
+        for run, username in found[:PAGE_SIZE]
+    ]
+    next_cursor = encode_cursor(found[PAGE_SIZE - 1][0].id) if len(found) > PAGE_SIZE else None
+    return rows, next_cursor
+
+
+def _runs_page(
+    request: Request,
+    form: FormView | None = None,
+    cursor: str = "",
+    done: str = "",
+    status_code: int = 200,
+) -> Response:
+    with database(request).reading() as session:
+        rows, next_cursor = _page(session, cursor)
+    return render(
+        request,
+        "billing/runs.html",
+        {
+            "rows": rows,
+            "form": form or FormView(),
+            "cursor": cursor,
+            "next_cursor": next_cursor,
+            "done": done,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/billing-runs", response_class=HTMLResponse)
+def billing_runs(request: Request, cursor: str = "", run: str = "", _: Actor = Reader) -> Response:
+    return _runs_page(request, cursor=cursor, done=run)
+
+
+def parse_as_of(raw: str) -> datetime | None:
+    """What a datetime-local input sends, read as UTC; blank is now."""
+    if not raw:
+        return None
+    if not LOCAL_DATETIME_RE.match(raw):
+        raise ValidationFailed.field("as_of", "Enter a date and time, e.g. 2026-12-01T06:00")
+    try:
+        return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise ValidationFailed.field("as_of", "is not a valid date and time") from exc
+
+
+@router.post("/billing-runs", response_class=HTMLResponse)
+def run_billing_now(
+    request: Request, actor: Actor = Biller, form: FormData = CheckedForm
+) -> Response:
+    values = {"as_of": text(form, "as_of")}
+    problem: WebProblem
+    try:
+        as_of = parse_as_of(values["as_of"])
+        summary = runs.run_billing(
+            database(request),
+            actor,
+            as_of,
+            triggered_by="web",
+            number_format=request.app.state.settings.invoice_number_format,
+        )
+    except KassaError as exc:
+        problem = problem_for(exc)
+    else:
+        flash(
+            request,
+            f"Billing run #{summary.id} finished as of "
+            f"{summary.as_of.strftime('%Y-%m-%d %H:%M UTC')}: "
+            f"{summary.periods_closed} period{'s' if summary.periods_closed != 1 else ''} closed, "
+            f"{summary.invoices_issued} invoice{'s' if summary.invoices_issued != 1 else ''} "
+            f"issued, {summary.invoices_overdue} newly overdue, "
+            f"{summary.customers_suspended} customer"
+            f"{'s' if summary.customers_suspended != 1 else ''} suspended.",
+        )
+        return redirect(f"/billing-runs?run={summary.id}")
+    view = FormView.failed(values, problem, {"as_of"})
+    return _runs_page(request, view, status_code=problem.status)

@@ -1,0 +1,126 @@
+"""Invoices: the list, one invoice in the UI, its HTML document and its PDF."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from kassa.auth.actor import Actor
+from kassa.billing import documents, queries
+from kassa.core.errors import ValidationFailed
+from kassa.customers.queries import get_customer
+from kassa.db.models import Customer
+from kassa.web import ledger_view
+from kassa.web.render import render
+from kassa.web.routing import web_router
+from kassa.web.session import Reader, database
+
+router = web_router()
+PAGE_SIZE = 25
+STATUSES = (("issued", "Issued"), ("overdue", "Overdue"), ("paid", "Paid"))
+# The invoice document comes from an operator's template: in its frame it may show, not run.
+DOCUMENT_POLICY = "sandbox allow-same-origin; script-src 'none'; object-src 'none'"
+
+
+def _status_filter(raw: str) -> str | None:
+    raw = raw.strip()
+    if raw and raw not in dict(STATUSES):
+        raise ValidationFailed.field("status", "use one of issued, overdue, paid")
+    return raw or None
+
+
+def _customer_filter(raw: str) -> int | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+        raise ValidationFailed.field("customer_id", "must be a customer id")
+    return int(raw)
+
+
+@router.get("/invoices", response_class=HTMLResponse)
+def invoice_list(
+    request: Request,
+    status: str = "",
+    customer_id: str = "",
+    cursor: str = "",
+    _: Actor = Reader,
+) -> Response:
+    wanted_status = _status_filter(status)
+    wanted_customer = _customer_filter(customer_id)
+    with database(request).reading() as session:
+        customer = get_customer(session, wanted_customer) if wanted_customer else None
+        rows, next_cursor = queries.list_invoices(
+            session,
+            customer_id=wanted_customer,
+            status=wanted_status,
+            limit=PAGE_SIZE,
+            cursor=cursor or None,
+        )
+        ids = {r.customer_id for r in rows}
+        names = dict(
+            session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids))).all()
+        )
+        invoices = [ledger_view.invoice_row(session, r, names.get(r.customer_id)) for r in rows]
+    return render(
+        request,
+        "invoices/list.html",
+        {
+            "invoices": invoices,
+            "statuses": STATUSES,
+            "status": status.strip(),
+            "customer": customer,
+            "customer_id": customer_id.strip(),
+            "cursor": cursor,
+            "next_cursor": next_cursor,
+        },
+    )
+
+
+@router.get("/invoices/{invoice_id:int}", response_class=HTMLResponse)
+def invoice_page(request: Request, invoice_id: int, _: Actor = Reader) -> Response:
+    with database(request).reading() as session:
+        invoice = queries.get_invoice(session, invoice_id)
+        out = queries.invoice_out(session, invoice)
+        customer = session.get(Customer, invoice.customer_id)
+        period = ledger_view.period_label(
+            invoice.period_start, invoice.period_end, invoice.billing_timezone
+        )
+    return render(
+        request,
+        "invoices/show.html",
+        {
+            "invoice": out,
+            "customer_name": customer.name if customer else out.customer_name,
+            "period": period,
+        },
+    )
+
+
+@router.get("/invoices/{invoice_id:int}/document", response_class=HTMLResponse)
+def invoice_document(request: Request, invoice_id: int, _: Actor = Reader) -> Response:
+    settings = request.app.state.settings
+    with database(request).reading() as session:
+        invoice = queries.get_invoice(session, invoice_id)
+        html = documents.render_invoice_html(session, invoice, settings.invoice_templates_dir)
+    return HTMLResponse(
+        html,
+        headers={
+            "Content-Security-Policy": DOCUMENT_POLICY,
+            "X-Frame-Options": "SAMEORIGIN",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.get("/invoices/{invoice_id:int}/pdf")
+def invoice_pdf(request: Request, invoice_id: int, _: Actor = Reader) -> Response:
+    filename, pdf = documents.document_pdf(
+        database(request), invoice_id, request.app.state.settings.invoice_templates_dir
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

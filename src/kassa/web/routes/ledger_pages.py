@@ -1,0 +1,142 @@
+"""Money on the customer page: Make a transaction, and Release of an open reservation."""
+
+from __future__ import annotations
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from kassa.auth.actor import Actor, Permission
+from kassa.core.errors import KassaError, NotFound
+from kassa.currencies.service import currency_exponent
+from kassa.customers import queries
+from kassa.customers.views import customer_out
+from kassa.db.engine import Database
+from kassa.ledger import authorizations, idempotency
+from kassa.ledger.schemas import TransactionIn, TransactionOut
+from kassa.ledger.transactions import post_transaction
+from kassa.web import ledger_view
+from kassa.web.errors import WebProblem, problem_for, problem_for_validation
+from kassa.web.forms import FormView
+from kassa.web.render import money, redirect
+from kassa.web.routes.customer_pages import show_customer
+from kassa.web.routing import web_router
+from kassa.web.session import CheckedForm, database, flash, require
+
+router = web_router()
+MoneyMover = Depends(require(Permission.MOVE_MONEY))
+Authorizer = Depends(require(Permission.AUTHORIZE))
+# Web form keys live beside API Idempotency-Keys of the same user; the prefix keeps them apart.
+KEY_PREFIX = "web-form:"
+
+
+def _new_balance(session: Session, customer_id: int) -> str:
+    customer = queries.get_customer(session, customer_id)
+    out = customer_out(customer, currency_exponent(session, customer.currency))
+    if out.balance_control == "prepaid" and out.available_funds is not None:
+        return f"Available funds are now {money(out.available_funds)} {out.currency}."
+    return f"Balance owed is now {money(out.balance)} {out.currency}."
+
+
+def _post_once(
+    db: Database, actor: Actor, customer_id: int, data: TransactionIn, form_key: str, path: str
+) -> tuple[TransactionOut, str]:
+    """Post the transaction, or, for a form sent twice, answer with what the first post did."""
+    if not form_key or actor.user_id is None:
+        with db.transaction() as session:
+            out = post_transaction(session, actor, customer_id, data)
+            return out, _new_balance(session, customer_id)
+    request_hash = idempotency.fingerprint("POST", path, data.model_dump_json().encode())
+    # The same form sent again with other values (after Back, say) is a new transaction.
+    key = idempotency.check_key(f"{KEY_PREFIX}{form_key[:64]}:{request_hash[:16]}")
+    try:
+        with db.transaction() as session:
+            answer = idempotency.find_answer(session, actor.user_id, key, request_hash)
+            if answer is None:
+                out = post_transaction(session, actor, customer_id, data)
+                payload = out.model_dump_json()
+                idempotency.store_answer(session, actor.user_id, key, request_hash, 201, payload)
+            else:
+                out = TransactionOut.model_validate_json(answer.body)
+            return out, _new_balance(session, customer_id)
+    except IntegrityError:
+        # The twin of this request stored its answer first: that answer is this one's.
+        with db.reading() as session:
+            answer = idempotency.find_answer(session, actor.user_id, key, request_hash)
+            if answer is None:
+                raise
+            return TransactionOut.model_validate_json(answer.body), _new_balance(
+                session, customer_id
+            )
+
+
+@router.post("/customers/{customer_id:int}/transactions", response_class=HTMLResponse)
+def make_transaction(
+    request: Request,
+    customer_id: int,
+    actor: Actor = MoneyMover,
+    form: FormData = CheckedForm,
+) -> Response:
+    db = database(request)
+    values = ledger_view.form_values(form)
+    body = ledger_view.transaction_body(values)
+    problem: WebProblem
+    if isinstance(body, WebProblem):
+        problem = body
+    else:
+        try:
+            data = TransactionIn.model_validate(body)
+            out, balance = _post_once(
+                db, actor, customer_id, data, values["form_key"], request.url.path
+            )
+        except ValidationError as exc:
+            problem = problem_for_validation(exc)
+        except KassaError as exc:
+            problem = problem_for(exc)
+            if problem.status == 404:
+                raise
+        else:
+            label = ledger_view.TYPE_LABELS.get(out.type, out.type)
+            flash(request, f"{label} of {money(out.amount)} {out.currency} saved. {balance}")
+            return redirect(f"/customers/{customer_id}#history")
+    if problem.fields:
+        view = FormView.failed(values, problem, ledger_view.FORM_FIELDS)
+    else:
+        # Not about a field (a closed customer, say): said at the top, where the page shows it
+        # even when the form is no longer offered.
+        flash(request, problem.message, "error")
+        view = FormView(values=values)
+    return show_customer(request, customer_id, transaction_form=view, status_code=problem.status)
+
+
+@router.post("/customers/{customer_id:int}/reservations/{authorization_id:int}/release")
+def release_reservation(
+    request: Request,
+    customer_id: int,
+    authorization_id: int,
+    actor: Actor = Authorizer,
+    form: FormData = CheckedForm,
+) -> Response:
+    db = database(request)
+    with db.reading() as session:
+        queries.get_customer(session, customer_id)
+        view = authorizations.get_authorization(session, authorization_id)
+        if view.row.customer_id != customer_id:
+            raise NotFound(
+                f"authorization {authorization_id} does not exist",
+                code="authorization_not_found",
+            )
+    try:
+        with db.transaction() as session:
+            authorizations.release(session, actor, authorization_id)
+    except KassaError as exc:
+        problem = problem_for(exc)
+        if problem.status == 404:
+            raise
+        flash(request, problem.message, "error")
+    else:
+        flash(request, f"Reservation #{authorization_id} released: its funds are free again.")
+    return redirect(f"/customers/{customer_id}#reservations")
