@@ -74,7 +74,7 @@ def test_each_type_moves_the_balance_its_way(api: Api, db: Database, entry_type:
         ("1.001", "decimal"),
         ("abc", "not a decimal"),
         ("", "empty"),
-        ("NaN", "finite"),
+        ("NaN", "number"),
         (True, "decimal number"),
     ],
 )
