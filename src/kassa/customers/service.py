@@ -49,10 +49,16 @@ def _name_taken(name: str) -> Conflict:
     return Conflict(message, code="customer_name_taken", errors=[FieldError("name", message)])
 
 
-def _check_name(session: Session, name: str, errors: FieldErrors, exclude_id: int | None) -> str:
+def _clean_name(name: str, errors: FieldErrors) -> str:
     clean = " ".join((name or "").split())
     if not clean:
         errors.add("name", "Customer name is required")
+    return clean
+
+
+def _check_name(session: Session, name: str, errors: FieldErrors, exclude_id: int | None) -> str:
+    clean = _clean_name(name, errors)
+    if not clean:
         return clean
     clash = select(Customer.id).where(Customer.name_key == name_key(clean))
     if exclude_id is not None:
@@ -142,7 +148,8 @@ def snapshot(customer: Customer) -> dict[str, Any]:
 
 def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Customer:
     errors = FieldErrors()
-    name = _check_name(session, data.name, errors, None)
+    # No query for a clash first: the unique index on name_key refuses one at the INSERT below.
+    name = _clean_name(data.name, errors)
     # The process's copy of the reference data answers the common case; a miss asks the database.
     refs = references.current(session)
     exponent = 0
