@@ -23,7 +23,7 @@ from kassa.core import periods
 from kassa.db import migrate
 from kassa.db.engine import make_engine
 
-FILL_VERSION = "2"
+FILL_VERSION = "3"
 MARKER_KEY = "benchmark_fill"
 CHUNK = 50_000
 
@@ -135,7 +135,8 @@ def _rows(
     count: int, model_ids: list[int], class_id: int, sqlite: bool, with_periods: bool
 ) -> Iterator[tuple[Any, ...]]:
     epoch = datetime(2023, 1, 1, tzinfo=UTC)
-    ends: dict[tuple[str, str, date], datetime] = {}
+    now = datetime.now(UTC)
+    open_periods: dict[tuple[str, str, date], tuple[datetime, datetime]] = {}
     for row in range(count):
         name = customer_name(row)
         prepaid = row % 3 == 0
@@ -162,17 +163,18 @@ def _rows(
             stamp,
         )
         if with_periods:
-            # The first period, as Kassa cuts it on creation. Its end depends only on the
-            # local creation date, so it is computed once per (period, zone, date).
+            # The open period is the one containing now, as if every billing run so far had
+            # happened: a live system has nothing overdue for billing. Long past creation its
+            # bounds depend on the local creation date only, so each is computed once.
             anchor = periods.anchor_day(created, zone)
             key = (period, zone, anchor)
-            if key not in ends:
-                ends[key] = periods.boundary_after(period, zone, anchor, created)
-            end = ends[key]
+            if key not in open_periods:
+                open_periods[key] = periods.period_containing(period, zone, created, now)
+            start, end = open_periods[key]
             if sqlite:
-                values += (anchor.isoformat(), stamp, sqlite_timestamp(end))
+                values += (anchor.isoformat(), sqlite_timestamp(start), sqlite_timestamp(end))
             else:
-                values += (anchor, created, end)
+                values += (anchor, start, end)
         yield values
 
 
