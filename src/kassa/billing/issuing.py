@@ -1,0 +1,266 @@
+"""Invoices from closed periods: the draft of each (lines, taxes, amounts), then the invoices
+issued together: numbered, inserted with their lines, exclusive taxes posted to the ledger, and
+an ``invoice_issued`` event for each.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from kassa.billing.bulk import among, insert_many
+from kassa.billing.numbering import format_number, series_of, take_numbers
+from kassa.billing.taxes import TaxAmount, compute_taxes
+from kassa.core.money import MICRO_EXPONENT, format_micros
+from kassa.db.models import (
+    BillingPeriod,
+    CustomerClass,
+    Invoice,
+    InvoiceLine,
+    LedgerEntry,
+    OutboxEvent,
+)
+
+if TYPE_CHECKING:
+    from kassa.billing.close import DueCustomer
+
+CREDIT_TYPES = ("payment",)
+ENTRY_LABELS = {
+    "usage": "usage",
+    "manual_charge": "Charges",
+    "refund": "Refunds",
+    "manual_credit": "Credits",
+    "promotional_credit": "Promotional credits",
+}
+
+
+@dataclass
+class Draft:
+    customer: DueCustomer
+    period_id: int
+    start: datetime
+    end: datetime
+    issue_date: date
+    due_date: date
+    template: str
+    inclusive: bool
+    lines: list[dict[str, Any]]
+    taxes: list[TaxAmount]
+    subtotal: int
+    tax_total: int
+    total: int
+    previous_balance: int
+    payments: int
+    amount_due: int
+    number: str = ""
+    invoice_id: int = 0
+
+
+@lru_cache(maxsize=1024)
+def line_description(service: str | None, entry_type: str) -> str:
+    label = ENTRY_LABELS.get(entry_type, entry_type.replace("_", " ").capitalize())
+    if entry_type == "usage":
+        return f"{(service or 'Service').replace('_', ' ').capitalize()} usage"
+    return f"{label} ({service.replace('_', ' ')})" if service else label
+
+
+def rounded(micros: int, exponent: int) -> int:
+    """``micros`` rounded to the currency's exponent, half away from zero (ROUND_HALF_UP), in
+    integers: the same result as quantizing the Decimal, at a fraction of the cost."""
+    if exponent >= MICRO_EXPONENT:
+        return micros
+    step = 10 ** (MICRO_EXPONENT - exponent)
+    units, rest = divmod(abs(micros), step)
+    if 2 * rest >= step:
+        units += 1
+    return units * step if micros >= 0 else -units * step
+
+
+def draft(
+    customer: DueCustomer,
+    cls: CustomerClass,
+    period_id: int,
+    rows: list[tuple[str | None, str, int, int]],
+    opening: int,
+) -> Draft:
+    exponent = customer.exponent
+    lines: list[dict[str, Any]] = []
+    payments = 0
+    for service, entry_type, count, total in rows:
+        if entry_type in CREDIT_TYPES:
+            payments -= total
+        elif entry_type != "tax":
+            lines.append(
+                {
+                    "position": len(lines) + 1,
+                    "description": line_description(service, entry_type),
+                    "service": service,
+                    "entry_type": entry_type,
+                    "quantity": count,
+                    "amount_micros": rounded(total, exponent),
+                }
+            )
+    subtotal = sum(int(line["amount_micros"]) for line in lines)
+    taxes = compute_taxes(subtotal, cls.taxes, inclusive=cls.tax_inclusive, exponent=exponent)
+    tax_total = sum(t.amount_micros for t in taxes)
+    total = subtotal if cls.tax_inclusive else subtotal + tax_total
+    previous = rounded(opening, exponent)
+    payments = rounded(payments, exponent)
+    zone = ZoneInfo(customer.zone)
+    issue_date = customer.end.astimezone(zone).date()
+    return Draft(
+        customer=customer,
+        period_id=period_id,
+        start=customer.start,
+        end=customer.end,
+        issue_date=issue_date,
+        due_date=issue_date + timedelta(days=cls.grace_period_days),
+        template=cls.invoice_template,
+        inclusive=cls.tax_inclusive,
+        lines=lines,
+        taxes=taxes,
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=total,
+        previous_balance=previous,
+        payments=payments,
+        amount_due=previous + total - payments,
+    )
+
+
+def issue(
+    session: Session, drafts: list[Draft], number_format: str, user_id: int | None, now: datetime
+) -> dict[int, int]:
+    """Number and insert the invoices; returns what their taxes add to each customer's balance."""
+    if not drafts:
+        return {}
+    by_series: dict[str, list[Draft]] = defaultdict(list)
+    for draft in drafts:
+        by_series[series_of(number_format, draft.issue_date)].append(draft)
+    for series in sorted(by_series):
+        batch = by_series[series]
+        first = take_numbers(session, series, len(batch))
+        for offset, draft in enumerate(batch):
+            draft.number = format_number(number_format, draft.issue_date, first + offset)
+    # A plain executemany, then the ids by their periods (unique per invoice): cheaper on both
+    # databases than an INSERT ... RETURNING of many rows.
+    insert_many(session, Invoice, [_invoice_row(d, now) for d in drafts])
+    invoice_of = dict(
+        session.connection()
+        .execute(
+            select(Invoice.billing_period_id, Invoice.id).where(
+                among(session, Invoice.billing_period_id, [d.period_id for d in drafts])
+            )
+        )
+        .all()
+    )
+    for draft in drafts:
+        draft.invoice_id = invoice_of[draft.period_id]
+        for line in draft.lines:
+            line["invoice_id"] = draft.invoice_id
+    insert_many(session, InvoiceLine, [line for d in drafts for line in d.lines])
+    taxed = _post_exclusive_taxes(session, drafts, user_id, now)
+    session.connection().execute(
+        update(BillingPeriod)
+        .where(among(session, BillingPeriod.id, [d.period_id for d in drafts]))
+        .values(
+            invoice_id=select(Invoice.id)
+            .where(Invoice.billing_period_id == BillingPeriod.id)
+            .scalar_subquery()
+        )
+    )
+    insert_many(
+        session,
+        OutboxEvent,
+        [
+            {
+                "customer_id": d.customer.id,
+                "event_type": "invoice_issued",
+                "payload": {
+                    "customer_id": d.customer.id,
+                    "invoice_id": d.invoice_id,
+                    "number": d.number,
+                    "currency": d.customer.currency,
+                    "amount_due": format_micros(d.amount_due, d.customer.exponent),
+                    "due_date": d.due_date.isoformat(),
+                },
+                "created_at": now,
+                "delivered_at": None,
+            }
+            for d in drafts
+        ],
+    )
+    return taxed
+
+
+def _invoice_row(d: Draft, now: datetime) -> dict[str, Any]:
+    c = d.customer
+    return {
+        "number": d.number,
+        "customer_id": c.id,
+        "billing_period_id": d.period_id,
+        "period_start": d.start,
+        "period_end": d.end,
+        "billing_timezone": c.zone,
+        "issue_date": d.issue_date,
+        "due_date": d.due_date,
+        "currency": c.currency,
+        "template": d.template,
+        "tax_inclusive": d.inclusive,
+        "subtotal_micros": d.subtotal,
+        "tax_micros": d.tax_total,
+        "total_micros": d.total,
+        "previous_balance_micros": d.previous_balance,
+        "payments_micros": d.payments,
+        "amount_due_micros": d.amount_due,
+        "taxes": [
+            {"name": t.name, "rate": t.rate, "amount_micros": t.amount_micros} for t in d.taxes
+        ],
+        "customer_snapshot": {"name": c.name, "email": c.email, "custom_data": c.custom_data},
+        "status": "paid" if d.amount_due <= 0 else "issued",
+        "paid_at": now if d.amount_due <= 0 else None,
+        "created_at": now,
+    }
+
+
+def _post_exclusive_taxes(
+    session: Session, drafts: list[Draft], user_id: int | None, now: datetime
+) -> dict[int, int]:
+    """Exclusive taxes become ``tax`` entries of the closed period, in the same transaction;
+    returns what they add to each customer's balance, for the caller to update."""
+    entries: list[dict[str, Any]] = []
+    deltas: dict[int, int] = {}
+    for d in drafts:
+        if d.inclusive or not d.tax_total:
+            continue
+        balance = d.customer.balance
+        for tax in d.taxes:
+            if not tax.amount_micros:
+                continue
+            balance += tax.amount_micros
+            entries.append(
+                {
+                    "customer_id": d.customer.id,
+                    "type": "tax",
+                    "amount_micros": tax.amount_micros,
+                    "balance_after_micros": balance,
+                    "currency": d.customer.currency,
+                    "service": None,
+                    "visible_comment": f"{tax.name} {tax.rate}% on invoice {d.number}",
+                    "internal_comment": "",
+                    "user_id": user_id,
+                    "billing_period_id": d.period_id,
+                    "created_at": now,
+                }
+            )
+        deltas[d.customer.id] = balance - d.customer.balance
+        d.customer.balance = balance
+    insert_many(session, LedgerEntry, entries)
+    return deltas
