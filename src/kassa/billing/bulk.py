@@ -5,13 +5,15 @@ handling costs more than the statements themselves there, so ``insert_many`` and
 ``update_many`` convert each value with its column's own bind processor (exactly what
 SQLAlchemy would send) and give the rows to the driver in one go: on PostgreSQL inserts by
 COPY and updates as one statement over one array per column (``unnest``), on SQLite as one
-executemany. ``among`` passes a batch's ids as one parameter, and ``cyclic_gc_paused`` keeps
-the garbage collector from rescanning a batch's objects while they are built.
+executemany. ``among`` passes a batch's ids as one parameter (an array, or JSON on SQLite),
+and ``cyclic_gc_paused`` keeps the garbage collector from rescanning a batch's objects while
+they are built.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from operator import itemgetter
@@ -24,10 +26,14 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    String,
     Table,
     any_,
     bindparam,
+    func,
     literal,
+    literal_column,
+    select,
 )
 from sqlalchemy.orm import Session
 
@@ -145,9 +151,12 @@ def among(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
     one per id, so every batch sends the same statement, converted, parsed and planned once."""
     if session.connection().dialect.name == "postgresql":
         return column == any_(literal(ids, ARRAY(BigInteger())))
-    # One expanding parameter rather than a literal per id, which SQLAlchemy would check
-    # one by one each time the statement is built.
-    return column.in_(bindparam(None, ids, type_=column.type, expanding=True))
+    # On SQLite the ids go as one JSON array, unpacked by json_each: an expanding IN would be
+    # rendered anew for every batch, one placeholder per id.
+    unpacked = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, json.dumps(ids), type_=String()))
+    )
+    return column.in_(unpacked.scalar_subquery())
 
 
 @contextmanager

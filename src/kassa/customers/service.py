@@ -7,11 +7,12 @@ import zoneinfo
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from kassa.auth import audit
 from kassa.auth.actor import Actor
@@ -30,6 +31,7 @@ from kassa.ledger.entries import append_entry, initial_alert_level
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 IMMUTABLE_FIELDS = ("currency", "balance_control", "available_funds")
+_INSERT_CUSTOMER = insert(cast(Table, Customer.__table__)).returning(Customer.__table__.c.id)
 
 
 @lru_cache(maxsize=1)
@@ -188,34 +190,44 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
     errors.raise_if_any()
     assert cls is not None
     now = utcnow()
-    customer = Customer(
-        name=name,
-        name_key=name_key(name),
-        balance_control=data.balance_control,
-        currency=currency_code,
-        credit_limit_micros=credit_limit,
-        balance_micros=0,
-        reserved_micros=0,
-        business_model_id=data.business_model_id,
-        customer_class_id=cls.id,
-        billing_period=data.billing_period,
-        billing_timezone=timezone,
-        email=email,
-        custom_data=custom_data,
-        status="active",
-        created_at=now,
-        updated_at=now,
+    values: dict[str, Any] = {
+        "name": name,
+        "name_key": name_key(name),
+        "balance_control": data.balance_control,
+        "currency": currency_code,
+        "credit_limit_micros": credit_limit,
+        "balance_micros": 0,
+        "reserved_micros": 0,
+        "business_model_id": data.business_model_id,
+        "customer_class_id": cls.id,
+        "billing_period": data.billing_period,
+        "billing_timezone": timezone,
+        "email": email,
+        "custom_data": custom_data,
+        "status": "active",
+        # Where the balance already stands, so no event fires for it. Initial funds start at
+        # level 0 and the payment below moves the balance there.
+        "alert_level": 0
+        if funds
+        else initial_alert_level(
+            data.balance_control, 0, credit_limit, list(cls.credit_limit_warnings)
+        ),
+        "created_at": now,
+        "updated_at": now,
         **first_period(data.billing_period, timezone, now),
-    )
-    session.add(customer)
+    }
     try:
-        # No savepoint (two more round trips): a clash ends the unit of work, and the edge
-        # that owns it rolls it back.
-        session.flush()
+        # One INSERT, no savepoint: a clash ends the unit of work, and the edge that owns it
+        # rolls it back. (A unit-of-work flush of the new object costs several times as much.)
+        customer_id = session.connection().execute(_INSERT_CUSTOMER, values).scalar_one()
     except IntegrityError as exc:
         raise _name_taken(name) from exc
+    customer = Customer(id=customer_id, **values)
+    # The row is written: the object joins the session as loaded, without a second INSERT.
+    make_transient_to_detached(customer)
+    session.add(customer)
     if funds:
-        append_entry(
+        posted = append_entry(
             session,
             actor,
             customer_id=customer.id,
@@ -225,9 +237,7 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
             exponent=exponent,
             visible_comment="Initial available funds",
         )
-        session.refresh(customer)
-    else:
-        customer.alert_level = initial_alert_level(customer, list(cls.credit_limit_warnings))
+        set_committed_value(customer, "balance_micros", posted.balance_after_micros)
     audit.record(session, actor, "create", "customer", customer.id, after=snapshot(customer))
     return customer
 

@@ -8,6 +8,8 @@ readers never wait for writers.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,10 +73,12 @@ class Database:
             # not; reading without one saves the BEGIN and COMMIT round trips.
             reader = reader.execution_options(isolation_level="AUTOCOMMIT")
         self._reader = sessionmaker(reader, expire_on_commit=False)
-        # SQLite lets one writer in at a time. This process's threads queue here and go the
-        # moment the writer before them commits, instead of polling the file lock in the busy
-        # handler's ever longer sleeps (which starves throughput under concurrent writes).
+        # SQLite lets one writer in at a time. This process's threads queue on the lock, and
+        # the processes on one file on an advisory lock beside it, so a writer goes the moment
+        # the one before it commits instead of polling the file lock in the busy handler's ever
+        # longer sleeps (which starves throughput and stretches the tail under load).
         self._write_lock = threading.RLock() if self.is_sqlite else None
+        self._writers = _WriterLock(self.engine.url.database) if self.is_sqlite else None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
@@ -91,7 +95,8 @@ class Database:
             with self._writer() as session, session.begin():
                 yield session
             return
-        with self._write_lock, self._writer() as session, session.begin():
+        assert self._writers is not None
+        with self._write_lock, self._writers, self._writer() as session, session.begin():
             yield session
 
     @contextmanager
@@ -101,3 +106,48 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writers is not None:
+            self._writers.close()
+
+
+class _WriterLock:
+    """An exclusive ``flock`` on ``<database>-writer.lock``, held while this process writes.
+
+    The kernel wakes a waiting process as soon as the holder lets go. The busy timeout stays
+    as the guard against writers that do not take this lock (the sqlite3 shell, backups).
+    Re-entrant within the process, as the thread lock around it is."""
+
+    def __init__(self, database: str | None) -> None:
+        in_memory = not database or database == ":memory:" or database.startswith("file:")
+        self.path = None if in_memory else f"{database}-writer.lock"
+        self._fd: int | None = None
+        self._pid = 0
+        self._depth = 0
+
+    def __enter__(self) -> None:
+        if self.path is None:
+            return
+        if self._depth == 0:
+            fd = self._file()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        self._depth += 1
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.path is None:
+            return
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = None
+
+    def _file(self) -> int:
+        # A forked child must not share its parent's open file (and so its lock).
+        if self._fd is None or self._pid != os.getpid():
+            assert self.path is not None
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self._pid = os.getpid()
+        return self._fd

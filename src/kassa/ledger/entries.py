@@ -140,18 +140,20 @@ def append_entry(
     )
 
 
-def initial_alert_level(customer: Customer, warnings: list[str]) -> int:
+def initial_alert_level(
+    balance_control: str, balance_micros: int, credit_limit_micros: int | None, warnings: list[str]
+) -> int:
     """The level a new customer starts at, so that no event fires for where it already is."""
     return level_of(
         BalanceState(
-            customer_id=customer.id,
-            balance_control=customer.balance_control,
-            balance_micros=customer.balance_micros,
-            reserved_micros=customer.reserved_micros,
-            credit_limit_micros=customer.credit_limit_micros,
+            customer_id=0,
+            balance_control=balance_control,
+            balance_micros=balance_micros,
+            reserved_micros=0,
+            credit_limit_micros=credit_limit_micros,
             alert_level=0,
             warnings=warnings,
-            currency=customer.currency,
+            currency="",
             exponent=0,
         )
     )
