@@ -26,6 +26,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    Select,
     String,
     Table,
     any_,
@@ -153,7 +154,7 @@ def among(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
         return column == any_(literal(ids, ARRAY(BigInteger())))
     # On SQLite the ids go as one JSON array, unpacked by json_each: an expanding IN would be
     # rendered anew for every batch, one placeholder per id.
-    unpacked = select(literal_column("value")).select_from(
+    unpacked: Select[tuple[Any]] = select(literal_column("value")).select_from(
         func.json_each(bindparam(None, json.dumps(ids), type_=String()))
     )
     return column.in_(unpacked.scalar_subquery())
