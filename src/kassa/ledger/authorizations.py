@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, Update, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
@@ -124,10 +124,27 @@ _FUNDS = select(
 ).where(_customers.c.id == bindparam("cid"))
 
 
+_SAVES: dict[tuple[str, ...], Update] = {}
+
+
+def _save_statement(columns: tuple[str, ...]) -> Update:
+    # Built once per set of columns: building an UPDATE costs more than running it.
+    statement = _SAVES.get(columns)
+    if statement is None:
+        statement = _SAVES[columns] = (
+            update(_auths)
+            .where(_auths.c.id == bindparam("aid"))
+            .values({name: bindparam(f"new_{name}") for name in columns})
+        )
+    return statement
+
+
 def _save(session: Session, auth: AuthorizationRecord, **changes: object) -> None:
     for key, value in changes.items():
         setattr(auth, key, value)
-    session.connection().execute(update(_auths).where(_auths.c.id == auth.id).values(**changes))
+    params = {f"new_{name}": value for name, value in changes.items()}
+    params["aid"] = auth.id
+    session.connection().execute(_save_statement(tuple(changes)), params)
 
 
 def sweep_customer(session: Session, customer_id: int, now: datetime) -> int:
