@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, Update, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
@@ -21,6 +21,7 @@ from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, 
 from kassa.core.money import format_micros
 from kassa.currencies.service import currency_exponent
 from kassa.db.models import Authorization, BusinessModel, Customer
+from kassa.db.prepared import Prepared
 from kassa.ledger.entries import append_entry
 from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn, ReserveIn
 from kassa.ledger.transactions import RATED_DECIMALS, amount_micros
@@ -70,7 +71,7 @@ _customers = cast(Table, Customer.__table__)
 _models = cast(Table, BusinessModel.__table__)
 _AUTH_COLUMNS = [_auths.c[name] for name in AuthorizationRecord.__dataclass_fields__]
 
-_LOCK_CUSTOMER = (
+_LOCK_CUSTOMER = Prepared(
     select(
         _customers.c.status,
         _customers.c.currency,
@@ -83,14 +84,16 @@ _LOCK_CUSTOMER = (
     .where(_customers.c.id == bindparam("cid"))
     .with_for_update(of=_customers)
 )
-_HOLD = (
+_HOLD = Prepared(
     update(_customers)
     .where(_customers.c.id == bindparam("cid"))
     .values(reserved_micros=_customers.c.reserved_micros + bindparam("amount"))
 )
-_INSERT_AUTH = insert(_auths).returning(_auths.c.id)
-_LOCK_AUTH = select(*_AUTH_COLUMNS).where(_auths.c.id == bindparam("aid")).with_for_update()
-_EXTEND_HOLD = (
+_INSERT_AUTH = Prepared(insert(_auths).returning(_auths.c.id))
+_LOCK_AUTH = Prepared(
+    select(*_AUTH_COLUMNS).where(_auths.c.id == bindparam("aid")).with_for_update()
+)
+_EXTEND_HOLD = Prepared(
     update(_customers)
     .where(
         _customers.c.id == bindparam("cid"),
@@ -108,7 +111,7 @@ _EXTEND_HOLD = (
         _customers.c.credit_limit_micros, _customers.c.balance_micros, _customers.c.reserved_micros
     )
 )
-_RELEASE_HOLD = (
+_RELEASE_HOLD = Prepared(
     update(_customers)
     .where(_customers.c.id == bindparam("cid"))
     .values(reserved_micros=_customers.c.reserved_micros - bindparam("amount"))
@@ -116,25 +119,27 @@ _RELEASE_HOLD = (
         _customers.c.credit_limit_micros, _customers.c.balance_micros, _customers.c.reserved_micros
     )
 )
-_FUNDS = select(
-    _customers.c.credit_limit_micros,
-    _customers.c.balance_micros,
-    _customers.c.reserved_micros,
-    _customers.c.status,
-).where(_customers.c.id == bindparam("cid"))
+_FUNDS = Prepared(
+    select(
+        _customers.c.credit_limit_micros,
+        _customers.c.balance_micros,
+        _customers.c.reserved_micros,
+        _customers.c.status,
+    ).where(_customers.c.id == bindparam("cid"))
+)
 
 
-_SAVES: dict[tuple[str, ...], Update] = {}
+_SAVES: dict[tuple[str, ...], Prepared] = {}
 
 
-def _save_statement(columns: tuple[str, ...]) -> Update:
+def _save_statement(columns: tuple[str, ...]) -> Prepared:
     # Built once per set of columns: building an UPDATE costs more than running it.
     statement = _SAVES.get(columns)
     if statement is None:
-        statement = _SAVES[columns] = (
+        statement = _SAVES[columns] = Prepared(
             update(_auths)
             .where(_auths.c.id == bindparam("aid"))
-            .values({name: bindparam(f"new_{name}") for name in columns})
+            .values({name: bindparam(f"new_{name}", type_=_auths.c[name].type) for name in columns})
         )
     return statement
 
@@ -144,7 +149,7 @@ def _save(session: Session, auth: AuthorizationRecord, **changes: object) -> Non
         setattr(auth, key, value)
     params = {f"new_{name}": value for name, value in changes.items()}
     params["aid"] = auth.id
-    session.connection().execute(_save_statement(tuple(changes)), params)
+    _save_statement(tuple(changes)).rows(session, params)
 
 
 def sweep_customer(session: Session, customer_id: int, now: datetime) -> int:
@@ -178,13 +183,13 @@ def sweep_customer(session: Session, customer_id: int, now: datetime) -> int:
 
 def reserve(session: Session, actor: Actor, customer_id: int, data: ReserveIn) -> AuthorizationView:
     now = utcnow()
-    connection = session.connection()
-    row = connection.execute(_LOCK_CUSTOMER, {"cid": customer_id}).first()
+    row = _LOCK_CUSTOMER.first(session, {"cid": customer_id})
     if row is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
-    if row.status == "closed":
+    status, currency, limit, balance, reserved, offered = row
+    if status == "closed":
         raise Conflict(f"customer {customer_id} is closed", code="customer_closed")
-    services = business_model_services(row.services)
+    services = business_model_services(offered)
     if data.service not in services:
         raise ValidationFailed.field(
             "service",
@@ -198,14 +203,14 @@ def reserve(session: Session, actor: Actor, customer_id: int, data: ReserveIn) -
         least = amount_micros(data.min_amount, field="min_amount", max_decimals=RATED_DECIMALS)
         if least > wanted:
             raise ValidationFailed.field("min_amount", "must not be more than amount")
-    if row.status != "active":
+    if status != "active":
         raise Forbidden(
-            f"customer {customer_id} is {row.status}",
+            f"customer {customer_id} is {status}",
             code="customer_not_active",
-            extra={"customer_status": row.status},
+            extra={"customer_status": status},
         )
-    exponent = currency_exponent(session, row.currency)
-    available = available_micros(row.credit_limit_micros, row.balance_micros, row.reserved_micros)
+    exponent = currency_exponent(session, currency)
+    available = available_micros(limit, balance, reserved)
     if available is not None and available < wanted:
         available += sweep_customer(session, customer_id, now)
     granted = wanted
@@ -213,21 +218,21 @@ def reserve(session: Session, actor: Actor, customer_id: int, data: ReserveIn) -
         if available < least or available <= 0:
             raise InsufficientFunds(
                 f"customer {customer_id} has {format_micros(max(available, 0), exponent)} "
-                f"{row.currency} available",
+                f"{currency} available",
                 extra={
                     "available_funds": format_micros(available, exponent),
-                    "currency": row.currency,
+                    "currency": currency,
                 },
             )
         granted = available
-    connection.execute(_HOLD, {"cid": customer_id, "amount": granted})
+    _HOLD.rows(session, {"cid": customer_id, "amount": granted})
     auth = AuthorizationRecord(
         id=0,
         customer_id=customer_id,
         service=data.service,
         session_id=data.session_id,
         status="reserved",
-        currency=row.currency,
+        currency=currency,
         amount_micros=granted,
         held_micros=granted,
         committed_micros=None,
@@ -238,17 +243,17 @@ def reserve(session: Session, actor: Actor, customer_id: int, data: ReserveIn) -
         expires_at=now + timedelta(seconds=data.ttl_seconds),
     )
     values = {k: v for k, v in auth.__dict__.items() if k != "id"}
-    auth.id = int(connection.execute(_INSERT_AUTH, values).scalar_one())
+    auth.id = int(_INSERT_AUTH.one(session, values)[0])
     return AuthorizationView(auth, None if available is None else available - granted, exponent)
 
 
 def _lock(session: Session, authorization_id: int) -> AuthorizationRecord:
-    row = session.connection().execute(_LOCK_AUTH, {"aid": authorization_id}).first()
+    row = _LOCK_AUTH.first(session, {"aid": authorization_id})
     if row is None:
         raise NotFound(
             f"authorization {authorization_id} does not exist", code="authorization_not_found"
         )
-    return AuthorizationRecord(**row._mapping)
+    return AuthorizationRecord(*row)
 
 
 def _not_open(auth: AuthorizationRecord) -> Conflict:
@@ -260,7 +265,7 @@ def _not_open(auth: AuthorizationRecord) -> Conflict:
 
 
 def _customer_funds(session: Session, customer_id: int) -> tuple[int | None, str]:
-    row = session.connection().execute(_FUNDS, {"cid": customer_id}).one()
+    row = _FUNDS.one(session, {"cid": customer_id})
     return available_micros(row[0], row[1], row[2]), row[3]
 
 
@@ -279,11 +284,7 @@ def extend(
         )
     more = amount_micros(data.amount, field="amount", max_decimals=RATED_DECIMALS)
     exponent = currency_exponent(session, auth.currency)
-    granted = (
-        session.connection()
-        .execute(_EXTEND_HOLD, {"cid": auth.customer_id, "amount": more})
-        .first()
-    )
+    granted = _EXTEND_HOLD.first(session, {"cid": auth.customer_id, "amount": more})
     if granted is None:
         available, status = _customer_funds(session, auth.customer_id)
         if status != "active":
@@ -359,11 +360,7 @@ def release(session: Session, actor: Actor, authorization_id: int) -> Authorizat
     auth = _lock(session, authorization_id)
     if auth.status not in ("reserved", "expired"):
         raise _not_open(auth)
-    funds = (
-        session.connection()
-        .execute(_RELEASE_HOLD, {"cid": auth.customer_id, "amount": auth.held_micros})
-        .one()
-    )
+    funds = _RELEASE_HOLD.one(session, {"cid": auth.customer_id, "amount": auth.held_micros})
     _save(session, auth, status="released", held_micros=0, updated_at=now)
     return AuthorizationView(
         auth, available_micros(*funds), currency_exponent(session, auth.currency)

@@ -1,6 +1,6 @@
 """Appending to the ledger: the only way a balance ever changes.
 
-The hot path runs prebuilt Core statements on the session's connection: the balance update
+The hot path runs prepared Core statements on the session's connection: the balance update
 returns what the caller needs, so no row is read twice and no ORM object is loaded.
 """
 
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.db.models import Customer, CustomerClass, LedgerEntry
+from kassa.db.prepared import Prepared
 from kassa.ledger.alerts import BalanceState, level_of, raise_alerts
 
 # The sign each entry type gives the balance (what the customer owes).
@@ -37,7 +38,7 @@ _class_warnings = (
     .where(_classes.c.id == _customers.c.customer_class_id)
     .scalar_subquery()
 )
-_MOVE_BALANCE = (
+_MOVE_BALANCE = Prepared(
     update(_customers)
     .where(_customers.c.id == bindparam("cid"))
     .values(
@@ -53,7 +54,7 @@ _MOVE_BALANCE = (
         _class_warnings,
     )
 )
-_INSERT_ENTRY = insert(_entries).returning(_entries.c.id)
+_INSERT_ENTRY = Prepared(insert(_entries).returning(_entries.c.id))
 
 
 @dataclass(frozen=True)
@@ -94,13 +95,12 @@ def append_entry(
     The balance update and the entry insert run in the caller's transaction, so either both
     happen or neither does."""
     delta = ENTRY_SIGNS[entry_type] * amount_micros
-    connection = session.connection()
-    row = connection.execute(
-        _MOVE_BALANCE, {"cid": customer_id, "delta": delta, "release": release_micros}
-    ).one()
+    row = _MOVE_BALANCE.one(
+        session, {"cid": customer_id, "delta": delta, "release": release_micros}
+    )
     now = utcnow()
-    entry_id = connection.execute(
-        _INSERT_ENTRY,
+    (entry_id,) = _INSERT_ENTRY.one(
+        session,
         {
             "customer_id": customer_id,
             "type": entry_type,
@@ -117,7 +117,7 @@ def append_entry(
             "occurred_at": occurred_at,
             "created_at": now,
         },
-    ).scalar_one()
+    )
     state = BalanceState(
         customer_id=customer_id,
         balance_control=row[3],
