@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Insert
+from sqlalchemy import Insert, exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -57,13 +57,17 @@ class Prepared:
             values[name] = process(values[name])
         driver = connection.connection.driver_connection
         assert driver is not None
+        args = values if compiled.order is None else tuple(values[n] for n in compiled.order)
         cursor = driver.cursor()
         try:
-            if compiled.order is None:
-                cursor.execute(compiled.sql, values)
-            else:
-                cursor.execute(compiled.sql, tuple(values[name] for name in compiled.order))
+            cursor.execute(compiled.sql, args)
             fetched = cursor.fetchall() if cursor.description else []
+        except dialect.loaded_dbapi.Error as error:
+            # The errors SQLAlchemy would raise (IntegrityError for a unique key, say), which
+            # callers catch: a duplicate usage record is reported, not a 500.
+            raise exc.DBAPIError.instance(
+                compiled.sql, args, error, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from error
         finally:
             cursor.close()
         if not compiled.results:
