@@ -129,8 +129,7 @@ def append_entry(
         currency=currency,
         exponent=exponent,
     )
-    if level_of(state) != state.alert_level:
-        raise_alerts(session, state)
+    raise_alerts(session, state)
     return Posted(
         entry_id=int(entry_id),
         balance_after_micros=int(row[0]),
