@@ -17,6 +17,7 @@ from kassa.core.money import (
     format_micros,
     from_micros,
     parse_amount,
+    round_micros,
     round_to_currency,
     to_micros,
 )
@@ -254,3 +255,13 @@ class TestRoundToCurrency:
         rounded = round_to_currency(amount, exponent)
         assert decimals_of(rounded) <= exponent
         assert abs(rounded - amount) <= Decimal(1).scaleb(-exponent) / 2
+
+    @given(
+        micros=st.integers(min_value=-MAX_MICROS, max_value=MAX_MICROS),
+        exponent=st.sampled_from([0, 2, 3, 6]),
+    )
+    def test_round_micros_agrees_with_the_decimal_rounding(
+        self, micros: int, exponent: int
+    ) -> None:
+        expected = to_micros(round_to_currency(from_micros(micros), exponent))
+        assert round_micros(micros, exponent) == expected

@@ -104,3 +104,15 @@ def format_micros(micros: int, exponent: int) -> str:
 
 def round_to_currency(amount: Decimal, exponent: int) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
+
+
+def round_micros(micros: int, exponent: int) -> int:
+    """``round_to_currency`` on micros, in integers: the same result (half away from zero) at
+    a fraction of the cost, for work that rounds many amounts."""
+    if exponent >= MICRO_EXPONENT:
+        return micros
+    step = 10 ** (MICRO_EXPONENT - exponent)
+    units, rest = divmod(abs(micros), step)
+    if 2 * rest >= step:
+        units += 1
+    return units * step if micros >= 0 else -units * step
