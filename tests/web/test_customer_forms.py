@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -194,3 +195,21 @@ def test_list_filters_and_keyset_paging(web: TestClient, db: Database) -> None:
     assert "Blocky" in by_id
     assert "No customers match" in web.get("/customers", params={"q": "zzzz"}).text
     assert web.get("/customers", params={"status": "sleepy"}).status_code == 422
+
+
+@pytest.mark.parametrize("bad_id", ["²", "0", "x1", "9223372036854775808", "1" * 30])
+def test_ids_that_are_not_ids_are_refused_without_a_crash(
+    web: TestClient, db: Database, bad_id: str
+) -> None:
+    # Superscript digits pass str.isdigit() but not int(); huge numbers pass int() but not
+    # the database. Either must be bad input, never a 500.
+    listing = web.get("/customers", params={"customer_class": bad_id})
+    assert listing.status_code == 422 and "customer class id" in listing.text
+    invoices = web.get("/invoices", params={"customer_id": bad_id})
+    assert invoices.status_code == 422 and "customer id" in invoices.text
+    token = csrf_of(web.get("/customers/new").text)
+    saved = web.post("/customers/new", data=customer_form(token, customer_class_id=bad_id))
+    assert saved.status_code == 422
+    assert field_error(saved.text, "customer_class_id")
+    with db.reading() as session:
+        assert session.scalars(select(Customer)).first() is None

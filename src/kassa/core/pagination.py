@@ -6,7 +6,7 @@ import base64
 import binascii
 
 from kassa.core.errors import ValidationFailed
-from kassa.core.ids import MAX_ID
+from kassa.core.ids import id_from_text
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -32,11 +32,10 @@ def decode_cursor(cursor: str) -> str:
 def decode_int_cursor(cursor: str | None) -> int | None:
     if cursor is None or cursor == "":
         return None
-    raw = decode_cursor(cursor)
-    # isascii: str.isdigit() also accepts digits int() refuses, such as superscripts.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= MAX_ID):
+    key = id_from_text(decode_cursor(cursor))
+    if key is None:
         raise ValidationFailed.field("cursor", "is not a cursor this API gave out")
-    return int(raw)
+    return key
 
 
 def check_limit(limit: int | None) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from kassa.business_models.service import list_business_models
+from kassa.core.ids import id_from_text
 from kassa.currencies.service import list_currencies
 from kassa.customer_classes.service import default_class, enabled_fields, list_customer_classes
 from kassa.customers.schemas import CustomerIn, CustomerPatch
@@ -80,8 +81,9 @@ def load_choices(session: Session, keep_currency: str | None = None) -> Choices:
 
 def chosen_class(session: Session, raw: Any) -> CustomerClass:
     """The class a form names, or Default when it names none (or one that does not exist)."""
-    if isinstance(raw, str) and raw.strip().isdigit():
-        cls = session.get(CustomerClass, int(raw))
+    class_id = id_from_text(raw) if isinstance(raw, str) else None
+    if class_id is not None:
+        cls = session.get(CustomerClass, class_id)
         if cls is not None:
             return cls
     return default_class(session)
@@ -142,7 +144,8 @@ def _int_or_text(value: str | None) -> Any:
     """Ids as ints when they are digits; anything else goes to pydantic to be named wrong."""
     if value is None:
         return None
-    return int(value) if value.isdigit() else value
+    found = id_from_text(value)
+    return value if found is None else found
 
 
 def customer_in(form: FormData, fields: ClassFields) -> CustomerIn:

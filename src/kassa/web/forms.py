@@ -8,6 +8,8 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from kassa.core.errors import ValidationFailed
+from kassa.core.ids import id_from_text
 from kassa.web.errors import WebProblem, unplaced
 
 
@@ -61,3 +63,13 @@ class FormView:
             message=problem.message,
             other_errors=unplaced(problem, set(shown)),
         )
+
+
+def id_filter(raw: str, field: str, message: str) -> int | None:
+    """A list filter naming a row by id: None when left blank, refused when not an id."""
+    if not raw.strip():
+        return None
+    found = id_from_text(raw)
+    if found is None:
+        raise ValidationFailed.field(field, message)
+    return found

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor
-from kassa.core.errors import KassaError, ValidationFailed
+from kassa.core.errors import KassaError
 from kassa.currencies.service import currency_exponent
 from kassa.customer_classes.service import list_customer_classes
 from kassa.customers import queries
@@ -17,22 +17,13 @@ from kassa.customers.service import create_customer
 from kassa.customers.views import customer_out
 from kassa.web import customer_form as cf
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
-from kassa.web.forms import FormView, typed_values
+from kassa.web.forms import FormView, id_filter, typed_values
 from kassa.web.render import STATUS_LABELS, redirect, render
 from kassa.web.routing import web_router
 from kassa.web.session import CheckedForm, CustomerManager, Reader, database, flash
 
 router = web_router()
 PAGE_SIZE = 25
-
-
-def _class_filter(raw: str) -> int | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise ValidationFailed.field("customer_class", "must be a customer class id")
-    return int(raw)
 
 
 @router.get("/customers", response_class=HTMLResponse)
@@ -44,13 +35,14 @@ def customer_list(
     cursor: str = "",
     _: Actor = Reader,
 ) -> Response:
+    class_id = id_filter(customer_class, "customer_class", "must be a customer class id")
     with database(request).reading() as session:
         classes = list_customer_classes(session)
         rows, next_cursor = queries.list_customers(
             session,
             q=q.strip() or None,
             status=status or None,
-            customer_class_id=_class_filter(customer_class),
+            customer_class_id=class_id,
             limit=PAGE_SIZE,
             cursor=cursor or None,
         )

@@ -12,6 +12,7 @@ from kassa.core.errors import ValidationFailed
 from kassa.customers.queries import get_customer
 from kassa.db.models import Customer
 from kassa.web import ledger_view
+from kassa.web.forms import id_filter
 from kassa.web.render import render
 from kassa.web.routing import web_router
 from kassa.web.session import Reader, database
@@ -30,15 +31,6 @@ def _status_filter(raw: str) -> str | None:
     return raw or None
 
 
-def _customer_filter(raw: str) -> int | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
-        raise ValidationFailed.field("customer_id", "must be a customer id")
-    return int(raw)
-
-
 @router.get("/invoices", response_class=HTMLResponse)
 def invoice_list(
     request: Request,
@@ -48,7 +40,7 @@ def invoice_list(
     _: Actor = Reader,
 ) -> Response:
     wanted_status = _status_filter(status)
-    wanted_customer = _customer_filter(customer_id)
+    wanted_customer = id_filter(customer_id, "customer_id", "must be a customer id")
     with database(request).reading() as session:
         customer = get_customer(session, wanted_customer) if wanted_customer else None
         rows, next_cursor = queries.list_invoices(
