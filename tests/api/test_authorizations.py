@@ -301,3 +301,9 @@ def test_housekeeper_sweeps_lapsed_reservations(api: Api, db: Database) -> None:
         assert session.get_one(Authorization, live["id"]).status == "reserved"
     assert _state(db, customer)[1] == 1_000_000
     assert Housekeeper(db, 0).run_once()[0] == 0
+    # Releasing a swept reservation gives nothing back twice.
+    released = api.post(f"/authorizations/{lapsed['id']}/release")
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "released"
+    assert released.json()["available_funds"] == "4.00"
+    assert _state(db, customer)[1] == 1_000_000

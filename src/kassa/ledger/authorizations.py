@@ -360,7 +360,11 @@ def release(session: Session, actor: Actor, authorization_id: int) -> Authorizat
     auth = _lock(session, authorization_id)
     if auth.status not in ("reserved", "expired"):
         raise _not_open(auth)
-    funds = _RELEASE_HOLD.one(session, {"cid": auth.customer_id, "amount": auth.held_micros})
+    if auth.held_micros:
+        funds = _RELEASE_HOLD.one(session, {"cid": auth.customer_id, "amount": auth.held_micros})
+    else:
+        # Swept already: nothing to give back, so the customer's row is read, not written.
+        funds = _FUNDS.one(session, {"cid": auth.customer_id})[:3]
     _save(session, auth, status="released", held_micros=0, updated_at=now)
     return AuthorizationView(
         auth, available_micros(*funds), currency_exponent(session, auth.currency)
