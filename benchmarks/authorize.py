@@ -46,6 +46,7 @@ sys.path.insert(0, str(HERE))
 import authorize_load as load  # noqa: E402
 import authorize_sql  # noqa: E402
 import psycopg  # noqa: E402
+from bench_report import Row, print_table  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from kassa.api.deps import TOKEN_TTL_SECONDS  # noqa: E402
@@ -187,17 +188,6 @@ class Samples:
 
     def ratio(self) -> float:
         return statistics.median(v / b for v, b in zip(self.value, self.baseline, strict=True))
-
-
-@dataclass
-class Row:
-    backend: str
-    figure: str
-    value: str
-    baseline: str
-    ratio: str
-    target: str
-    passed: bool | None
 
 
 def throughput_row(backend: str, figure: str, s: Samples, unit: str, baseline: str) -> Row:
@@ -349,22 +339,13 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Row]:
     return rows
 
 
-def print_table(rows: list[Row], args: argparse.Namespace) -> None:
-    header = ("backend", "figure", "value", "baseline", "ratio", "target", "result")
-    cells = [
-        (r.backend, r.figure, r.value, r.baseline, r.ratio, r.target,
-         "" if r.passed is None else ("PASS" if r.passed else "FAIL"))
-        for r in rows
-    ]  # fmt: skip
-    widths = [max(len(str(c[i])) for c in [header, *cells]) for i in range(len(header))]
-    print()
-    print(
+def print_rows(rows: list[Row], args: argparse.Namespace) -> None:
+    print_table(
+        rows,
         f"Authorization benchmarks: medians of {args.runs} run(s) of {args.duration:g} s, "
         f"{args.connections} connections, {args.workers} workers, {os.cpu_count()} CPUs. "
-        "1 auth = reserve + commit."
+        "1 auth = reserve + commit.",
     )
-    for line in [header, tuple("-" * w for w in widths), *cells]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -403,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     for backend in backends:
         rows.extend(bench_backend(backend, args))
-    print_table(rows, args)
+    print_rows(rows, args)
     return 0
 
 

@@ -13,29 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from bench_db import connect_sqlite, is_sqlite, pg_conninfo
 
 MICROS = 1_000_000
 SESSION_TTL = timedelta(seconds=900)
-
-
-def is_sqlite(url: str) -> bool:
-    return url.startswith("sqlite")
-
-
-def sqlite_path(url: str) -> str:
-    return url.split("///", 1)[1]
-
-
-def pg_conninfo(url: str) -> str:
-    """``postgresql+psycopg://...`` (SQLAlchemy's spelling) as libpq understands it."""
-    scheme, rest = url.split("://", 1)
-    return "postgresql://" + rest if scheme.startswith("postgresql") else url
 
 
 @dataclass
@@ -254,14 +240,7 @@ def connect(url: str) -> Floor:
     and a busy timeout, transactions opened explicitly; on PostgreSQL psycopg 3 as SQLAlchemy
     drives it (not autocommit: the first statement opens the transaction)."""
     if is_sqlite(url):
-        conn = sqlite3.connect(
-            sqlite_path(url), isolation_level=None, check_same_thread=False, timeout=30
-        )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=30000")
-        return Floor(conn, True)
+        return Floor(connect_sqlite(url), True)
     return Floor(psycopg.connect(pg_conninfo(url)), False)
 
 

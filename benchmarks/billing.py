@@ -34,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import billing_data as data  # noqa: E402
+from bench_report import Row, print_table  # noqa: E402
 from billing_baseline import BaselineResult, run_baseline  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
@@ -68,17 +69,6 @@ class KassaResult:
     @property
     def per_second(self) -> float:
         return self.invoices / self.seconds
-
-
-@dataclass
-class Row:
-    backend: str
-    figure: str
-    value: str
-    baseline: str
-    ratio: str
-    target: str
-    passed: bool | None
 
 
 # --- one run ---------------------------------------------------------------------------------
@@ -309,22 +299,13 @@ def _rows(
     return rows
 
 
-def print_table(rows: list[Row], args: argparse.Namespace) -> None:
-    header = ("backend", "figure", "value", "baseline", "ratio", "target", "result")
-    cells = [
-        (r.backend, r.figure, r.value, r.baseline, r.ratio, r.target,
-         "" if r.passed is None else ("PASS" if r.passed else "FAIL"))
-        for r in rows
-    ]  # fmt: skip
-    widths = [max(len(str(c[i])) for c in [header, *cells]) for i in range(len(header))]
-    print()
-    print(
+def print_rows(rows: list[Row], args: argparse.Namespace) -> None:
+    print_table(
+        rows,
         f"Billing benchmark: medians of {args.runs} run(s), {args.customers:,} customers, "
         f"~{args.customers * args.entries_per_customer:,} ledger entries, "
-        f"{args.pdf_invoices} invoices rendered per run, {os.cpu_count()} CPUs."
+        f"{args.pdf_invoices} invoices rendered per run, {os.cpu_count()} CPUs.",
     )
-    for line in [header, tuple("-" * w for w in widths), *cells]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -351,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     for backend in backends:
         rows.extend(bench_backend(backend, args))
-    print_table(rows, args)
+    print_rows(rows, args)
     return 0
 
 

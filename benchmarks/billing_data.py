@@ -22,7 +22,6 @@ The data, for ``customers`` customers and ``per_customer`` entries each on avera
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import sys
 import time
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+from bench_db import connect_sqlite, is_sqlite, pg_conninfo
 from sqlalchemy import inspect, text
 
 from kassa.auth.actor import SYSTEM
@@ -74,29 +74,11 @@ class Spec:
 # --- connections -----------------------------------------------------------------------------
 
 
-def is_sqlite(url: str) -> bool:
-    return url.startswith("sqlite")
-
-
-def sqlite_path(url: str) -> Path:
-    return Path(url.split("///", 1)[1])
-
-
-def pg_conninfo(url: str) -> str:
-    """``postgresql+psycopg://...`` (SQLAlchemy's spelling) as libpq reads it."""
-    return "postgresql://" + url.split("://", 1)[1]
-
-
 def connect(url: str) -> Any:
     """A DB-API connection of the driver Kassa uses, set up as Kassa sets it up (on SQLite:
     WAL, ``synchronous=FULL``, foreign keys); the caller opens transactions."""
     if is_sqlite(url):
-        conn = sqlite3.connect(sqlite_path(url), isolation_level=None, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=30000")
-        return conn
+        return connect_sqlite(url)
     return psycopg.connect(pg_conninfo(url), autocommit=True)
 
 

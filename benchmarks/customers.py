@@ -47,7 +47,7 @@ from customers_report import (  # noqa: E402
     latency_row,
     ms,
     percentile,
-    print_table,
+    print_rows,
     throughput_row,
 )
 
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     for backend in backends:
         rows.extend(bench_backend(backend, args, tool))
-    print_table(rows, args, tool)
+    print_rows(rows, args, tool)
     return 0
 
 

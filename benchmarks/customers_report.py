@@ -6,6 +6,8 @@ import argparse
 import statistics
 from dataclasses import dataclass
 
+from bench_report import Row, print_table
+
 
 @dataclass
 class Sample:
@@ -27,17 +29,6 @@ class Sample:
     @property
     def cpu_per_op(self) -> float:
         return self.cpu / self.count if self.count else float("nan")
-
-
-@dataclass
-class Row:
-    backend: str
-    figure: str
-    value: str
-    baseline: str
-    ratio: str
-    target: str
-    passed: bool | None
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -98,26 +89,10 @@ def latency_row(
     )
 
 
-def print_table(rows: list[Row], args: argparse.Namespace, tool: str) -> None:
-    header = ("backend", "figure", "value", "baseline", "ratio", "target", "result")
-    cells = [
-        (
-            r.backend, r.figure, r.value, r.baseline, r.ratio, r.target,
-            "-" if r.passed is None else "PASS" if r.passed else "FAIL",
-        )
-        for r in rows
-    ]  # fmt: skip
-    widths = [max(len(str(c[i])) for c in [header, *cells]) for i in range(len(header))]
-    line = "  ".join("-" * w for w in widths)
-    print()
-    print(
+def print_rows(rows: list[Row], args: argparse.Namespace, tool: str) -> None:
+    print_table(
+        rows,
         f"Kassa customer benchmarks: median of {args.runs} run(s), {args.duration:g} s per "
         f"HTTP figure, {args.workers} uvicorn worker(s), load from {tool}, "
-        f"{args.customers:,} customers for latency; latency is p50 / p95"
+        f"{args.customers:,} customers for latency; latency is p50 / p95",
     )
-    print(line)
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    print(line)
-    for c in cells:
-        print("  ".join(str(v).ljust(w) for v, w in zip(c, widths, strict=True)))
-    print(line)

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+from bench_db import connect_sqlite, is_sqlite, pg_conninfo
 
 MICROS = 1_000_000
 
@@ -23,32 +24,11 @@ INSERT_COLUMNS = (
 )
 
 
-def is_sqlite(url: str) -> bool:
-    return url.startswith("sqlite")
-
-
-def sqlite_path(url: str) -> str:
-    return url.split("///", 1)[1]
-
-
-def pg_conninfo(url: str) -> str:
-    """``postgresql+psycopg://...`` (SQLAlchemy's spelling) as libpq understands it."""
-    scheme, rest = url.split("://", 1)
-    return "postgresql://" + rest if scheme.startswith("postgresql") else url
-
-
 def connect(url: str) -> Any:
     """A DB-API connection with Kassa's settings: on SQLite WAL, ``synchronous=FULL``, foreign
     keys and a busy timeout, transactions opened by the caller (``BEGIN IMMEDIATE``)."""
     if is_sqlite(url):
-        conn = sqlite3.connect(
-            sqlite_path(url), isolation_level=None, check_same_thread=False, timeout=30
-        )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA busy_timeout=30000")
-        return conn
+        return connect_sqlite(url)
     return psycopg.connect(pg_conninfo(url), autocommit=True)
 
 
