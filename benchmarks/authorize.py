@@ -8,7 +8,8 @@ Unit: one *authorization* is a reserve followed by the commit of that reservatio
 transactions, two HTTP requests). Throughputs are authorizations (pairs) per second; latencies
 are per HTTP request (a reserve or a commit), as wrk measures them.
 
-  (a) kassa.ledger.authorizations.reserve then .commit, each in its own Database.transaction(),
+  (a) kassa.ledger.authorizations.reserve then .commit, each in its own
+      Database.core_transaction() (as the API runs them),
       one thread, round-robin over the prepaid customers.
       Floor: the same statements in the same transactions through the same driver (sqlite3 /
       psycopg 3), no ORM (authorize_sql.py).             Target: >= 50% of the floor.
@@ -148,10 +149,10 @@ def kassa_pairs(fx: Fixture, seconds: float) -> float:
     commit_in = CommitIn(amount=COMMIT)
 
     def pair(customer_id: int) -> None:
-        with db.transaction() as session:
-            view = authorizations.reserve(session, actor, customer_id, reserve_in)
-        with db.transaction() as session:
-            authorizations.commit(session, actor, view.row.id, commit_in)
+        with db.core_transaction() as connection:
+            view = authorizations.reserve(connection, actor, customer_id, reserve_in)
+        with db.core_transaction() as connection:
+            authorizations.commit(connection, actor, view.row.id, commit_in)
 
     try:
         return timed_pairs(pair, fx.customers, seconds)

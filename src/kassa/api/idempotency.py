@@ -8,10 +8,13 @@ one commit; the other rolls back and returns the winner's answer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +23,8 @@ from kassa.core.errors import KassaError
 from kassa.db.engine import Database
 from kassa.ledger import idempotency
 
-Work = Callable[[Session], BaseModel]
+# The work runs on what the transaction yields: an ORM session or a bare Core connection.
+U = TypeVar("U", Session, Connection)
 JSON = "application/json"
 
 
@@ -37,14 +41,17 @@ def money_call(
     request: Request,
     db: Database,
     actor: Actor,
-    work: Work,
+    work: Callable[[U], BaseModel],
     *,
+    transaction: Callable[[], AbstractContextManager[U]],
     body: BaseModel | None,
     status_code: int,
 ) -> Response:
+    """Run ``work`` in a ``transaction`` of its own (``db.transaction``, or for work that sends
+    only Core statements, as the real-time path does, the lighter ``db.core_transaction``)."""
     raw_key = request.headers.get("idempotency-key")
     if raw_key is None or actor.user_id is None:
-        with db.transaction() as session:
+        with transaction() as session:
             result = work(session)
         return Response(content=result.model_dump_json(), status_code=status_code, media_type=JSON)
     key = idempotency.check_key(raw_key)
@@ -53,7 +60,7 @@ def money_call(
     )
     user_id = actor.user_id
     try:
-        with db.transaction() as session:
+        with transaction() as session:
             answer = idempotency.find_answer(session, user_id, key, request_hash)
             if answer is not None:
                 return _replay(answer)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.errors import Conflict, NotFound, ValidationFailed
+from kassa.db.engine import Unit
 from kassa.db.models import Currency
 
 ENABLED_ON_FIRST_START = ("USD", "EUR")
@@ -112,7 +113,7 @@ def currency_out(currency: Currency) -> CurrencyOut:
 _EXPONENTS: dict[str, int] = {}
 
 
-def currency_exponent(session: Session, code: str) -> int:
+def currency_exponent(session: Unit, code: str) -> int:
     """ISO 4217 exponents never change, so each process reads them once."""
     if code not in _EXPONENTS:
         rows = session.execute(select(Currency.code, Currency.exponent))

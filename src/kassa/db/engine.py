@@ -24,6 +24,15 @@ from kassa.db import reference_version  # noqa: F401  (registers the change list
 
 READ_ONLY = "kassa_read_only"
 
+# What a unit of work runs its statements on: an ORM session, or on the real-time path a bare
+# Core connection (Database.core_transaction). Functions that only send Core statements take
+# either.
+Unit = Session | Connection
+
+
+def connection_of(unit: Unit) -> Connection:
+    return unit.connection() if isinstance(unit, Session) else unit
+
 
 def make_engine(url: str, *, busy_timeout_ms: int = 30_000, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
@@ -54,10 +63,13 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        # Straight to the driver: SQLAlchemy's execution path would cost more than the BEGIN.
+        driver = conn.connection.driver_connection
+        assert driver is not None
         if conn.get_execution_options().get(READ_ONLY):
-            conn.exec_driver_sql("BEGIN")
+            driver.execute("BEGIN")
         else:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            driver.execute("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -98,6 +110,23 @@ class Database:
         assert self._writers is not None
         with self._write_lock, self._writers, self._writer() as session, session.begin():
             yield session
+
+    @contextmanager
+    def core_transaction(self) -> Iterator[Connection]:
+        """A read-write transaction on a bare Core connection, for the real-time path: building
+        and tearing down an ORM session costs more than a reserve's statements on SQLite."""
+        if self._write_lock is None:
+            with self.engine.connect() as connection, connection.begin():
+                yield connection
+            return
+        assert self._writers is not None
+        with (
+            self._write_lock,
+            self._writers,
+            self.engine.connect() as connection,
+            connection.begin(),
+        ):
+            yield connection
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -6,7 +6,7 @@ time (cache lookup, execution context, result wrapper): more than the database n
 statement on one indexed row. Reserve and commit run a handful of statements per request, so
 they skip that layer. What is sent stays SQLAlchemy's: the SQL text its compiler renders for the
 dialect, and every value converted by its column type's own bind and result processors. The
-statements run inside the session's transaction, on its connection.
+statements run inside the caller's transaction, on its connection.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from typing import Any, cast
 
 from sqlalchemy import Insert, exc
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
+
+from kassa.db.engine import Unit, connection_of
 
 Processor = Callable[[Any], Any]
 
@@ -44,9 +45,9 @@ class Prepared:
         self.statement = statement
         self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
 
-    def rows(self, session: Session, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    def rows(self, unit: Unit, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run it; the rows it returns (none for a statement without RETURNING)."""
-        connection = session.connection()
+        connection = connection_of(unit)
         dialect = connection.dialect
         keys = tuple(params) if isinstance(self.statement, Insert) else ()
         compiled = self._compiled.get((dialect.name, keys))
@@ -80,12 +81,12 @@ class Prepared:
             out.append(tuple(converted))
         return out
 
-    def first(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...] | None:
-        found = self.rows(session, params)
+    def first(self, unit: Unit, params: dict[str, Any]) -> tuple[Any, ...] | None:
+        found = self.rows(unit, params)
         return found[0] if found else None
 
-    def one(self, session: Session, params: dict[str, Any]) -> tuple[Any, ...]:
-        found = self.rows(session, params)
+    def one(self, unit: Unit, params: dict[str, Any]) -> tuple[Any, ...]:
+        found = self.rows(unit, params)
         if len(found) != 1:
             raise LookupError(f"expected one row, got {len(found)}")
         return found[0]

@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 from kassa.core.money import format_micros
+from kassa.db.engine import Unit
 from kassa.db.models import Customer
 from kassa.notifications.outbox import emit
 
@@ -54,7 +54,7 @@ def level_of(state: BalanceState) -> int:
     return sum(1 for _, at, _ in thresholds(state) if state.balance_micros >= at)
 
 
-def raise_alerts(session: Session, state: BalanceState) -> int:
+def raise_alerts(session: Unit, state: BalanceState) -> int:
     """Compare the balance with the stored level; emit events for new crossings."""
     levels = thresholds(state)
     new_level = sum(1 for _, at, _ in levels if state.balance_micros >= at)

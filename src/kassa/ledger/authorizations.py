@@ -20,6 +20,7 @@ from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, ValidationFailed
 from kassa.core.money import format_micros
 from kassa.currencies.service import currency_exponent
+from kassa.db.engine import Unit
 from kassa.db.models import Authorization, BusinessModel, Customer
 from kassa.db.prepared import Prepared
 from kassa.ledger.entries import append_entry
@@ -144,7 +145,7 @@ def _save_statement(columns: tuple[str, ...]) -> Prepared:
     return statement
 
 
-def _save(session: Session, auth: AuthorizationRecord, **changes: object) -> None:
+def _save(session: Unit, auth: AuthorizationRecord, **changes: object) -> None:
     for key, value in changes.items():
         setattr(auth, key, value)
     params = {f"new_{name}": value for name, value in changes.items()}
@@ -152,7 +153,7 @@ def _save(session: Session, auth: AuthorizationRecord, **changes: object) -> Non
     _save_statement(tuple(changes)).rows(session, params)
 
 
-def sweep_customer(session: Session, customer_id: int, now: datetime) -> int:
+def sweep_customer(session: Unit, customer_id: int, now: datetime) -> int:
     """Expire this customer's lapsed reservations; returns the micros freed.
 
     The caller holds the customer's row; rows another call is committing are skipped."""
@@ -181,7 +182,7 @@ def sweep_customer(session: Session, customer_id: int, now: datetime) -> int:
     return freed
 
 
-def reserve(session: Session, actor: Actor, customer_id: int, data: ReserveIn) -> AuthorizationView:
+def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> AuthorizationView:
     now = utcnow()
     row = _LOCK_CUSTOMER.first(session, {"cid": customer_id})
     if row is None:
@@ -247,7 +248,7 @@ def reserve(session: Session, actor: Actor, customer_id: int, data: ReserveIn) -
     return AuthorizationView(auth, None if available is None else available - granted, exponent)
 
 
-def _lock(session: Session, authorization_id: int) -> AuthorizationRecord:
+def _lock(session: Unit, authorization_id: int) -> AuthorizationRecord:
     row = _LOCK_AUTH.first(session, {"aid": authorization_id})
     if row is None:
         raise NotFound(
@@ -264,14 +265,12 @@ def _not_open(auth: AuthorizationRecord) -> Conflict:
     )
 
 
-def _customer_funds(session: Session, customer_id: int) -> tuple[int | None, str]:
+def _customer_funds(session: Unit, customer_id: int) -> tuple[int | None, str]:
     row = _FUNDS.one(session, {"cid": customer_id})
     return available_micros(row[0], row[1], row[2]), row[3]
 
 
-def extend(
-    session: Session, actor: Actor, authorization_id: int, data: ExtendIn
-) -> AuthorizationView:
+def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -> AuthorizationView:
     now = utcnow()
     auth = _lock(session, authorization_id)
     if auth.status != "reserved":
@@ -313,9 +312,7 @@ def extend(
     return AuthorizationView(auth, available_micros(*granted), exponent)
 
 
-def commit(
-    session: Session, actor: Actor, authorization_id: int, data: CommitIn
-) -> AuthorizationView:
+def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -> AuthorizationView:
     """Post the used amount as one usage entry. Past expiry too: usage that happened is billed."""
     now = utcnow()
     auth = _lock(session, authorization_id)
@@ -355,7 +352,7 @@ def commit(
     return AuthorizationView(auth, posted.available_funds_micros, exponent)
 
 
-def release(session: Session, actor: Actor, authorization_id: int) -> AuthorizationView:
+def release(session: Unit, actor: Actor, authorization_id: int) -> AuthorizationView:
     now = utcnow()
     auth = _lock(session, authorization_id)
     if auth.status not in ("reserved", "expired"):

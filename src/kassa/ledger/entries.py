@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
+from kassa.db.engine import Unit
 from kassa.db.models import Customer, CustomerClass, LedgerEntry
 from kassa.db.prepared import Prepared
 from kassa.ledger.alerts import BalanceState, level_of, raise_alerts
@@ -73,7 +73,7 @@ class Posted:
 
 
 def append_entry(
-    session: Session,
+    session: Unit,
     actor: Actor,
     *,
     customer_id: int,

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
 
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, ValidationFailed
+from kassa.db.engine import Unit
 from kassa.db.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
@@ -42,7 +42,7 @@ def check_key(key: str) -> str:
     return key
 
 
-def find_answer(session: Session, user_id: int, key: str, request_hash: str) -> StoredAnswer | None:
+def find_answer(session: Unit, user_id: int, key: str, request_hash: str) -> StoredAnswer | None:
     row = session.execute(
         select(
             IdempotencyKey.request_hash,
@@ -61,7 +61,7 @@ def find_answer(session: Session, user_id: int, key: str, request_hash: str) -> 
 
 
 def store_answer(
-    session: Session, user_id: int, key: str, request_hash: str, status: int, body: str
+    session: Unit, user_id: int, key: str, request_hash: str, status: int, body: str
 ) -> None:
     session.execute(
         insert(IdempotencyKey).values(
@@ -75,7 +75,7 @@ def store_answer(
     )
 
 
-def purge_expired(session: Session) -> int:
+def purge_expired(session: Unit) -> int:
     result = session.execute(
         delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - RETENTION)
     )

@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.orm import Session
 
 from kassa.core.clock import utcnow
+from kassa.db.engine import Unit
 from kassa.db.models import OutboxEvent
 from kassa.notifications.events import EVENTS
 
 
-def emit(
-    session: Session, event_type: str, customer_id: int | None, payload: dict[str, Any]
-) -> None:
+def emit(session: Unit, event_type: str, customer_id: int | None, payload: dict[str, Any]) -> None:
     if event_type not in EVENTS:
         raise ValueError(f"unknown event type {event_type!r}")
     session.execute(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kassa.api.deps import Reader, database, require
@@ -94,7 +95,9 @@ def post_transaction(
     def work(session: Session) -> BaseModel:
         return transactions.post_transaction(session, actor, customer_id, body)
 
-    return money_call(request, db, actor, work, body=body, status_code=201)
+    return money_call(
+        request, db, actor, work, body=body, status_code=201, transaction=db.transaction
+    )
 
 
 @router.get(
@@ -132,10 +135,12 @@ def reserve(
     actor: Actor = Authorizer,
     db: Database = Depends(database),
 ) -> Response:
-    def work(session: Session) -> BaseModel:
+    def work(session: Connection) -> BaseModel:
         return authorization_out(authorizations.reserve(session, actor, customer_id, body))
 
-    return money_call(request, db, actor, work, body=body, status_code=201)
+    return money_call(
+        request, db, actor, work, body=body, status_code=201, transaction=db.core_transaction
+    )
 
 
 @router.post(
@@ -151,10 +156,12 @@ def extend(
     actor: Actor = Authorizer,
     db: Database = Depends(database),
 ) -> Response:
-    def work(session: Session) -> BaseModel:
+    def work(session: Connection) -> BaseModel:
         return authorization_out(authorizations.extend(session, actor, authorization_id, body))
 
-    return money_call(request, db, actor, work, body=body, status_code=200)
+    return money_call(
+        request, db, actor, work, body=body, status_code=200, transaction=db.core_transaction
+    )
 
 
 @router.post(
@@ -170,10 +177,12 @@ def commit(
     actor: Actor = Authorizer,
     db: Database = Depends(database),
 ) -> Response:
-    def work(session: Session) -> BaseModel:
+    def work(session: Connection) -> BaseModel:
         return authorization_out(authorizations.commit(session, actor, authorization_id, body))
 
-    return money_call(request, db, actor, work, body=body, status_code=200)
+    return money_call(
+        request, db, actor, work, body=body, status_code=200, transaction=db.core_transaction
+    )
 
 
 @router.post(
@@ -188,10 +197,12 @@ def release(
     actor: Actor = Authorizer,
     db: Database = Depends(database),
 ) -> Response:
-    def work(session: Session) -> BaseModel:
+    def work(session: Connection) -> BaseModel:
         return authorization_out(authorizations.release(session, actor, authorization_id))
 
-    return money_call(request, db, actor, work, body=None, status_code=200)
+    return money_call(
+        request, db, actor, work, body=None, status_code=200, transaction=db.core_transaction
+    )
 
 
 @router.get(
