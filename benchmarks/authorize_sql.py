@@ -1,10 +1,11 @@
 """The raw database floor for authorizations: the statements Kassa's reserve and commit send,
 in the same transactions, through the same driver configured as Kassa configures it.
 
-Read off ``kassa.ledger.authorizations`` / ``kassa.ledger.entries`` (or watch them with
-SQLAlchemy's echo): a reserve is one transaction of SELECT ... FOR UPDATE, UPDATE customers,
-INSERT authorizations; a commit is one transaction of SELECT authorizations FOR UPDATE,
-UPDATE customers RETURNING, INSERT ledger_entries, UPDATE authorizations, SELECT customers.
+Read off ``kassa.ledger.authorizations`` / ``kassa.ledger.entries``: a reserve is one
+transaction of SELECT customers ... FOR UPDATE, UPDATE customers, INSERT authorizations; a
+commit is one transaction of SELECT authorizations FOR UPDATE, UPDATE customers RETURNING,
+INSERT ledger_entries, UPDATE authorizations. On PostgreSQL each first SELECT also waits for
+the customer's queue, as Kassa's does (kassa.ledger.queue).
 No ORM, no validation beyond what choosing the parameters needs. Shared by the in-process
 baseline and by the minimal HTTP app, so both floors do the same work.
 """
@@ -19,6 +20,8 @@ from typing import Any
 
 import psycopg
 from bench_db import connect_sqlite, is_sqlite, pg_conninfo
+
+from kassa.ledger.queue import CUSTOMER_QUEUE_KEY
 
 MICROS = 1_000_000
 SESSION_TTL = timedelta(seconds=900)
@@ -58,6 +61,14 @@ class Floor:
     def q(self, sql: str) -> str:
         return sql if self.sqlite else sql.replace("?", "%s")
 
+    def customer_queue(self, customer_id: str) -> str:
+        """The column by which Kassa's calls wait their turn for a customer (kassa.ledger.queue):
+        PostgreSQL's transaction-scoped advisory lock; nothing on SQLite."""
+        if self.sqlite:
+            return ""
+        key, key_range = CUSTOMER_QUEUE_KEY, 2**31
+        return f", pg_advisory_xact_lock({key}, CAST({customer_id} %% {key_range} AS INTEGER))"
+
     def stamp(self, value: datetime) -> Any:
         """How SQLAlchemy binds a UTC datetime: naive ISO text on SQLite, aware on PostgreSQL."""
         return value.replace(tzinfo=None) if self.sqlite else value
@@ -94,7 +105,9 @@ class Floor:
             row = self.conn.execute(
                 self.q(
                     "SELECT customers.status, customers.currency, customers.credit_limit_micros, "
-                    "customers.balance_micros, customers.reserved_micros, business_models.services "
+                    "customers.balance_micros, customers.reserved_micros, business_models.services"
+                    + self.customer_queue("customers.id")
+                    + " "
                     "FROM customers JOIN business_models "
                     "ON business_models.id = customers.business_model_id WHERE customers.id = ?"
                     + ("" if self.sqlite else " FOR UPDATE OF customers")
@@ -164,7 +177,9 @@ class Floor:
                     "authorizations.amount_micros, authorizations.held_micros, "
                     "authorizations.committed_micros, authorizations.entry_id, "
                     "authorizations.user_id, authorizations.created_at, authorizations.updated_at, "
-                    "authorizations.expires_at FROM authorizations WHERE authorizations.id = ?"
+                    "authorizations.expires_at"
+                    + self.customer_queue("authorizations.customer_id")
+                    + " FROM authorizations WHERE authorizations.id = ?"
                     + ("" if self.sqlite else " FOR UPDATE")
                 ),
                 (authorization_id,),
@@ -206,14 +221,6 @@ class Floor:
                 ),
                 ("committed", 0, used, entry_id, self.stamp(now), authorization_id),
             )
-            funds = self.conn.execute(
-                self.q(
-                    "SELECT customers.credit_limit_micros, customers.balance_micros, "
-                    "customers.reserved_micros, customers.status FROM customers "
-                    "WHERE customers.id = ?"
-                ),
-                (customer_id,),
-            ).fetchone()
             self.commit()
         except BaseException:
             self.rollback()
@@ -228,7 +235,9 @@ class Floor:
             "amount_micros": auth[6],
             "committed_micros": used,
             "transaction_id": int(entry_id),
-            "available_micros": None if funds[0] is None else funds[0] - funds[1] - funds[2],
+            "available_micros": None
+            if balance[2] is None
+            else balance[2] - balance[0] - balance[1],
             "created_at": auth[11],
             "updated_at": now,
             "expires_at": auth[13],

@@ -1,6 +1,7 @@
 """Real-time authorization: reserve, extend, commit, release (DESIGN §4).
 
-Each call is one short transaction of a few statements. Rows are locked in one order — an
+Each call is one short transaction of a few statements. Calls for one customer queue in order
+(kassa.ledger.queue) before they lock rows, and rows are locked in one order — an
 authorization before its customer — except where reserve sweeps expired holds, which skips
 any row another transaction holds, so no two calls can wait on each other.
 """
@@ -24,6 +25,7 @@ from kassa.db.engine import Unit
 from kassa.db.models import Authorization, BusinessModel, Customer
 from kassa.db.prepared import Prepared
 from kassa.ledger.entries import append_entry
+from kassa.ledger.queue import customer_queue
 from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn, ReserveIn
 from kassa.ledger.transactions import RATED_DECIMALS, amount_micros
 
@@ -80,6 +82,7 @@ _LOCK_CUSTOMER = Prepared(
         _customers.c.balance_micros,
         _customers.c.reserved_micros,
         _models.c.services,
+        customer_queue(_customers.c.id),
     )
     .join(_models, _models.c.id == _customers.c.business_model_id)
     .where(_customers.c.id == bindparam("cid"))
@@ -92,7 +95,9 @@ _HOLD = Prepared(
 )
 _INSERT_AUTH = Prepared(insert(_auths).returning(_auths.c.id))
 _LOCK_AUTH = Prepared(
-    select(*_AUTH_COLUMNS).where(_auths.c.id == bindparam("aid")).with_for_update()
+    select(*_AUTH_COLUMNS, customer_queue(_auths.c.customer_id))
+    .where(_auths.c.id == bindparam("aid"))
+    .with_for_update()
 )
 _EXTEND_HOLD = Prepared(
     update(_customers)
@@ -187,7 +192,7 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
     row = _LOCK_CUSTOMER.first(session, {"cid": customer_id})
     if row is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
-    status, currency, limit, balance, reserved, offered = row
+    status, currency, limit, balance, reserved, offered, _ = row
     if status == "closed":
         raise Conflict(f"customer {customer_id} is closed", code="customer_closed")
     services = business_model_services(offered)
@@ -254,7 +259,7 @@ def _lock(session: Unit, authorization_id: int) -> AuthorizationRecord:
         raise NotFound(
             f"authorization {authorization_id} does not exist", code="authorization_not_found"
         )
-    return AuthorizationRecord(*row)
+    return AuthorizationRecord(*row[: len(_AUTH_COLUMNS)])
 
 
 def _not_open(auth: AuthorizationRecord) -> Conflict:

@@ -16,6 +16,7 @@ from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
 from kassa.currencies.service import currency_exponent
 from kassa.db.models import Customer, LedgerEntry
 from kassa.ledger.entries import append_entry
+from kassa.ledger.queue import customer_queue
 from kassa.ledger.schemas import TransactionIn, TransactionOut
 from kassa.notifications.outbox import emit
 
@@ -33,7 +34,7 @@ class LockedCustomer:
 def lock_customer(session: Session, customer_id: int) -> LockedCustomer:
     """Lock the customer's row for this transaction; closed customers move no money."""
     row = session.execute(
-        select(Customer.id, Customer.status, Customer.currency)
+        select(Customer.id, Customer.status, Customer.currency, customer_queue(Customer.id))
         .where(Customer.id == customer_id)
         .with_for_update()
     ).first()
