@@ -15,7 +15,7 @@ are per HTTP request (a reserve or a commit), as wrk measures them.
       psycopg 3), no ORM (authorize_sql.py).             Target: >= 50% of the floor.
   (b) HTTP, --connections concurrent connections from wrk, each reserve on a random one of the
       prepaid customers and every granted reservation committed by a later request
-      (authorize_wrk.lua), against uvicorn kassa.app:create_app --factory --workers 2.
+      (authorize_wrk.lua), against kassa serve --workers 2 --no-access-log.
       Floors served the same way in the same run: GET /health of the same server, and
       authorize_minimal_app.py (FastAPI + the token lookup and the same statements; it
       remembers a token as long as Kassa does, --floor-token-ttl).
@@ -232,7 +232,7 @@ def http_figures(backend: str, fx: Fixture, args: argparse.Namespace) -> list[Ro
     env = {"KASSA_DATABASE_URL": fx.url, "KASSA_SECRET_KEY": "benchmark-session-secret"}
     wrk = {"duration": args.duration, "connections": args.connections, "threads": args.wrk_threads}
     apps = [
-        load.App("kassa.app:create_app", env),
+        load.App("kassa.app:create_app", env, kassa_serve=True),
         load.App(
             "authorize_minimal_app:create_app",
             {**env, "BENCH_FLOOR_TOKEN_TTL": str(args.floor_token_ttl)},
@@ -356,7 +356,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--customers", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="server worker processes (kassa serve --workers, and the same for the floor)",
+    )
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument(
         "--warmup", type=float, default=3.0, help="seconds of HTTP warm-up (0: none)"

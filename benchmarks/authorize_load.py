@@ -1,8 +1,8 @@
 """Servers under test and the wrk load put on them, for benchmarks/authorize.py.
 
-Kassa and the minimal floor are started the same way: a uvicorn subprocess on 127.0.0.1 with
-the same flags and worker count (``--factory``, no access log — the log is uvicorn's cost, not
-the application's). Load comes from ``wrk`` driving ``authorize_wrk.lua``.
+Kassa runs as operators run it, ``kassa serve --workers N --no-access-log``; the minimal floor
+is served the same way, by uvicorn with the same worker count and no access log (the log is
+uvicorn's cost, not the application's). Load comes from ``wrk`` driving ``authorize_wrk.lua``.
 """
 
 from __future__ import annotations
@@ -39,11 +39,13 @@ def free_port() -> int:
 
 @dataclass(frozen=True)
 class App:
-    """An ASGI app factory to serve, with its environment."""
+    """An ASGI app factory to serve, with its environment; ``kassa_serve`` serves it with the
+    ``kassa serve`` command instead of plain uvicorn."""
 
     factory: str
     env: dict[str, str]
     app_dir: Path | None = None
+    kassa_serve: bool = False
 
 
 @contextmanager
@@ -65,6 +67,12 @@ def _started(app: App, workers: int) -> Iterator[tuple[str, subprocess.Popen[byt
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
+    if app.kassa_serve:
+        command = [
+            str(Path(sys.executable).with_name("kassa")), "serve",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+            "--no-access-log",
+        ]  # fmt: skip
     if app.app_dir is not None:
         command += ["--app-dir", str(app.app_dir)]
     with tempfile.TemporaryFile() as log:

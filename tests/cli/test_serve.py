@@ -49,12 +49,14 @@ def test_serve_prepares_the_database_then_runs_the_app_factory(
     assert call["factory"] is True
     assert call["workers"] == 3
     assert call["port"] == 9123
+    assert call["access_log"] is True
     assert kassa.count(User) == 1
     assert kassa.count(ApiToken) == 1
 
-    again = kassa("serve", env=env)
+    again = kassa("serve", "--no-access-log", env=env)
     assert again.exit_code == 0
     assert "Created the admin user" not in again.output
+    assert calls[-1]["access_log"] is False
     assert kassa.count(User) == 1
 
 

@@ -70,6 +70,12 @@ def serve(
         "--reload/--no-reload",
         help="Restart when Kassa's source changes (development; one process only).",
     ),
+    access_log: bool = typer.Option(
+        True,
+        "--access-log/--no-access-log",
+        help="Log a line per request to standard output. Leave it off behind a proxy that "
+        "logs requests itself: at thousands of requests a second the lines cost CPU.",
+    ),
 ) -> None:
     """Run Kassa: prepare the database, then serve the web UI and the REST API.
 
@@ -96,4 +102,5 @@ def serve(
         workers=None if reload else workers,
         reload=reload,
         reload_dirs=[str(Path(kassa.__file__).parent)] if reload else None,
+        access_log=access_log,
     )
