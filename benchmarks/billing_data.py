@@ -122,7 +122,7 @@ def ensure_sqlite_template(cache: Path, spec: Spec, refill: bool) -> Path:
         log(f"  sqlite: using the cached data in {path}")
         return path
     cache.mkdir(parents=True, exist_ok=True)
-    for extra in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+    for extra in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-writer.lock")):
         extra.unlink(missing_ok=True)
     log(f"  sqlite: generating {spec.customers:,} customers into {path}")
     generate(url, spec)
@@ -153,7 +153,7 @@ def sqlite_copy(template: Path, tag: str) -> Path:
 
 
 def drop_sqlite(path: Path) -> None:
-    for extra in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+    for extra in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-writer.lock")):
         extra.unlink(missing_ok=True)
 
 

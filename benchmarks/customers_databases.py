@@ -75,7 +75,7 @@ def pg_exists(name: str) -> bool:
 
 
 def remove_sqlite(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in ("", "-wal", "-shm", "-journal", "-writer.lock"):
         Path(str(path) + suffix).unlink(missing_ok=True)
 
 
