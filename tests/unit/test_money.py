@@ -218,6 +218,15 @@ class TestFormatMicros:
         assert to_micros(parse_amount(shown)) == micros
 
     @given(
+        micros=st.integers(min_value=-MAX_MICROS, max_value=MAX_MICROS),
+        exponent=st.integers(min_value=0, max_value=8),
+    )
+    def test_agrees_with_decimal_formatting(self, micros: int, exponent: int) -> None:
+        value = from_micros(micros)
+        shown = max(exponent, decimals_of(value))
+        assert format_micros(micros, exponent) == f"{value.quantize(Decimal(1).scaleb(-shown)):f}"
+
+    @given(
         units=st.integers(min_value=0, max_value=10**11),
         cents=st.integers(min_value=0, max_value=99),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, cast
@@ -43,11 +43,21 @@ from kassa.db.base import Base
 
 def insert_many(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
     """Insert ``rows``: dicts with the same keys, in the same order."""
+    if rows:
+        names = list(rows[0])
+        insert_tuples(session, model, names, _in_order(names, rows))
+
+
+def insert_tuples(
+    session: Session, model: type[Base], names: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert ``rows``: tuples of the values of the columns ``names``, in that order (cheaper
+    to build than dicts when there are very many)."""
     if not rows:
         return
     conn = session.connection()
     table = cast(Table, model.__table__)
-    columns = [table.c[name] for name in rows[0]]
+    columns = [table.c[name] for name in names]
     quote = conn.dialect.identifier_preparer.quote
     target = f"{quote(table.name)} ({', '.join(quote(c.name) for c in columns)})"
     values = _converted(conn, columns, rows)
@@ -90,7 +100,7 @@ def update_many(
         for c in columns[:-1]
     )
     where = f"{target}.{name[key]} = {given[key]}"
-    values = _converted(conn, columns, rows)
+    values = _converted(conn, columns, _in_order([c.name for c in columns], rows))
     if not postgresql:
         conn.exec_driver_sql(f"UPDATE {target} SET {changes} WHERE {where}", values)
         return
@@ -106,11 +116,16 @@ def _mark(conn: Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
+def _in_order(names: list[str], rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    pick = itemgetter(*names)
+    return list(map(pick, rows)) if len(names) > 1 else [(pick(row),) for row in rows]
+
+
 def _converted(
-    conn: Connection, columns: list[Column[Any]], rows: list[dict[str, Any]]
+    conn: Connection, columns: list[Column[Any]], values: list[tuple[Any, ...]]
 ) -> list[tuple[Any, ...]]:
-    """The rows' values in the order of ``columns``, each through its column's bind processor,
-    as SQLAlchemy would send them."""
+    """Each value (rows in the order of ``columns``) through its column's bind processor, as
+    SQLAlchemy would send it."""
     dialect = conn.dialect
     convert = []
     for i, column in enumerate(columns):
@@ -118,10 +133,6 @@ def _converted(
         if found is not None:
             # Documents are rarely repeated, and cannot be looked up.
             convert.append((i, found if isinstance(column.type, JSON) else _memoized(found)))
-    pick = itemgetter(*(c.name for c in columns))
-    values: list[tuple[Any, ...]] = (
-        list(map(pick, rows)) if len(columns) > 1 else [(pick(row),) for row in rows]
-    )
     if not convert:
         return values
     converted = []

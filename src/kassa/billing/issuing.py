@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kassa.billing.bulk import among, insert_many
+from kassa.billing.bulk import among, insert_many, insert_tuples
 from kassa.billing.numbering import format_number, series_of, take_numbers
 from kassa.billing.taxes import TaxAmount, compute_taxes
-from kassa.core.money import format_micros, round_micros
+from kassa.core.money import MICRO_EXPONENT, format_micros, round_micros
 from kassa.db.models import (
     BillingPeriod,
     CustomerClass,
@@ -41,6 +41,20 @@ ENTRY_LABELS = {
 }
 
 
+# An invoice line: position, description, service, entry type, quantity, amount in micros.
+# Built as a tuple (an invoice run makes hundreds of thousands), completed by its invoice's id.
+Line = tuple[int, str, str | None, str, int, int]
+LINE_COLUMNS = (
+    "invoice_id",
+    "position",
+    "description",
+    "service",
+    "entry_type",
+    "quantity",
+    "amount_micros",
+)
+
+
 @dataclass
 class Draft:
     customer: DueCustomer
@@ -51,7 +65,7 @@ class Draft:
     due_date: date
     template: str
     inclusive: bool
-    lines: list[dict[str, Any]]
+    lines: list[Line]
     taxes: list[TaxAmount]
     subtotal: int
     tax_total: int
@@ -79,23 +93,26 @@ def draft(
     opening: int,
 ) -> Draft:
     exponent = customer.exponent
-    lines: list[dict[str, Any]] = []
-    payments = 0
+    step = 10 ** max(MICRO_EXPONENT - exponent, 0)
+    lines: list[Line] = []
+    payments = subtotal = 0
     for service, entry_type, count, total in rows:
         if entry_type in CREDIT_TYPES:
             payments -= total
         elif entry_type != "tax":
+            # Most sums are whole cents already; only the others need rounding.
+            amount = total if total % step == 0 else round_micros(total, exponent)
+            subtotal += amount
             lines.append(
-                {
-                    "position": len(lines) + 1,
-                    "description": line_description(service, entry_type),
-                    "service": service,
-                    "entry_type": entry_type,
-                    "quantity": count,
-                    "amount_micros": round_micros(total, exponent),
-                }
+                (
+                    len(lines) + 1,
+                    line_description(service, entry_type),
+                    service,
+                    entry_type,
+                    count,
+                    amount,
+                )
             )
-    subtotal = sum(int(line["amount_micros"]) for line in lines)
     taxes = compute_taxes(subtotal, cls.taxes, inclusive=cls.tax_inclusive, exponent=exponent)
     tax_total = sum(t.amount_micros for t in taxes)
     total = subtotal if cls.tax_inclusive else subtotal + tax_total
@@ -151,9 +168,12 @@ def issue(
     )
     for draft in drafts:
         draft.invoice_id = invoice_of[draft.period_id]
-        for line in draft.lines:
-            line["invoice_id"] = draft.invoice_id
-    insert_many(session, InvoiceLine, [line for d in drafts for line in d.lines])
+    insert_tuples(
+        session,
+        InvoiceLine,
+        LINE_COLUMNS,
+        [(d.invoice_id, *line) for d in drafts for line in d.lines],
+    )
     taxed = _post_exclusive_taxes(session, drafts, user_id, now)
     session.connection().execute(
         update(BillingPeriod)
