@@ -21,8 +21,8 @@ from sqlalchemy import Engine, inspect
 
 from kassa.db import migrate
 from kassa.db.base import Base
-from kassa.db.engine import make_engine
-from tests.conftest import PG_SERVER, create_pg_database
+from kassa.db.engine import Database, make_engine
+from tests.conftest import PG_SERVER, Api, create_pg_database, customer_body
 
 
 @pytest.fixture
@@ -105,3 +105,33 @@ def test_upgrade_is_idempotent(empty_engine: Engine) -> None:
     migrate.upgrade(empty_engine)
     migrate.upgrade(empty_engine)
     assert migrate.current_revision(empty_engine) == migrate.head_revision(empty_engine)
+
+
+def _lines(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.exec_driver_sql(
+                "SELECT invoice_id, position, description, service, entry_type, quantity, "
+                "amount_micros FROM invoice_lines ORDER BY invoice_id, position"
+            )
+        ]
+
+
+def test_rekeying_invoice_lines_keeps_every_line(api: Api, db: Database) -> None:
+    """0004 rebuilds invoice_lines with another key, both ways, with invoices in it."""
+    customer = api.post("/customers", customer_body(business_model_id=7)).json()["id"]
+    for service, amount in (("voice", "1.25"), ("data", "2.50")):
+        auth = api.post(
+            f"/customers/{customer}/authorizations", {"amount": amount, "service": service}
+        ).json()
+        assert api.post(f"/authorizations/{auth['id']}/commit", {"amount": amount}).is_success
+    assert api.post("/billing-runs", {"as_of": "2030-01-15T00:00:00Z"}).is_success
+    before = _lines(db.engine)
+    assert len(before) >= 2
+    db.engine.dispose()
+    downgrade(db.engine, "0003")
+    assert _lines(db.engine) == before
+    migrate.upgrade(db.engine)
+    assert _lines(db.engine) == before
+    assert schema_diff(db.engine) == []

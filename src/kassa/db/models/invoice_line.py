@@ -3,19 +3,21 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kassa.db.base import Base, BigIntId
+from kassa.db.base import Base
 
 
 class InvoiceLine(Base):
     """One line of an invoice: the period's entries of one service and entry type, summed."""
 
     __tablename__ = "invoice_lines"
+    # Keyed by invoice and position: one B-tree per line instead of two, and on SQLite stored
+    # clustered by that key. A bill run inserts lines by the hundred thousand.
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     invoice_id: Mapped[int] = mapped_column(
-        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+        ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True
     )
-    position: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
     description: Mapped[str] = mapped_column(String(200))
     service: Mapped[str | None] = mapped_column(String(64))
     entry_type: Mapped[str] = mapped_column(String(24))
