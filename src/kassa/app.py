@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from kassa import __version__
 from kassa.api import problems
-from kassa.api.app import api_router
+from kassa.api.app import install_api
 from kassa.api.body_limit import BodyLimit
 from kassa.api.routers import health
 from kassa.background import Housekeeper
@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         secret = session_secret(session, settings)
     problems.install(app)
     app.include_router(health.router)
-    app.include_router(api_router())
+    install_api(app)
     from kassa.web.app import install as install_web
 
     install_web(app, secret)
