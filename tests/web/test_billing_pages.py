@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 
 from kassa.auth.actor import SYSTEM
 from kassa.billing.runs import run_billing
-from kassa.core.clock import as_utc
+from kassa.core.clock import as_utc, utcnow
 from kassa.db.engine import Database
-from kassa.db.models import BillingRun, Customer, Invoice
+from kassa.db.models import BillingPeriod, BillingRun, Customer, Invoice
 from kassa.ledger.schemas import TransactionIn
 from kassa.ledger.transactions import post_transaction
 from tests.web.conftest import USER_PASSWORD, csrf_of, make_user, web_login
@@ -168,6 +168,36 @@ def test_run_billing_now_as_of_a_future_date(web: TestClient, db: Database) -> N
     again = html.unescape(web.get(post_run(web, as_of).headers["location"]).text)
     assert "0 periods closed, 0 invoices issued" in again
     assert count(db, Invoice) == 1
+
+
+def test_a_run_far_ahead_asks_first_and_runs_once_confirmed(web: TestClient, db: Database) -> None:
+    customer = add_customer(db)
+    as_of = (utcnow() + timedelta(days=400)).strftime("%Y-%m-%dT%H:%M")
+    asked = post_run(web, as_of)
+    assert asked.status_code == 422
+    page = html.unescape(asked.text)
+    message = field_error(page, "as_of") or ""
+    assert re.search(r"is (399|400) days ahead", message)
+    assert "1 customer has a period ending by then" in message
+    assert 'name="bill_ahead"' in page
+    assert input_value(page, "as_of") == as_of
+    assert count(db, BillingRun) == 0
+
+    token = csrf_of(page)
+    confirmed = web.post(
+        "/billing-runs",
+        data={"csrf_token": token, "as_of": as_of, "bill_ahead": "yes"},
+        follow_redirects=False,
+    )
+    assert confirmed.status_code == 303
+    assert count(db, BillingRun) == 1
+    with db.reading() as session:
+        closed = session.scalar(
+            select(func.count())
+            .select_from(BillingPeriod)
+            .where(BillingPeriod.customer_id == customer)
+        )
+    assert closed and closed >= 12  # a year and more of monthly periods, closed at once
 
 
 def test_run_billing_as_of_now_when_left_empty(web: TestClient, db: Database) -> None:

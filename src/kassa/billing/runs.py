@@ -24,6 +24,9 @@ from kassa.db.engine import Database
 from kassa.db.models import AppSetting, BillingRun, Customer
 
 DEFAULT_BATCH = 500
+# A run this far ahead of now issues invoices for periods that have not happened yet; the web
+# form asks the operator to confirm it (a mistyped year would bill decades at once).
+FAR_AHEAD = timedelta(days=31)
 LEASE_KEY = "billing_scheduler_lease"
 # A run still "running" this long after it started is taken for dead.
 STALE_AFTER = timedelta(hours=6)
@@ -50,6 +53,10 @@ def check_as_of(as_of: datetime | None) -> datetime:
     if as_of.tzinfo is None:
         raise ValidationFailed.field("as_of", "must include a time zone offset, e.g. Z")
     return as_of
+
+
+def is_far_ahead(as_of: datetime | None, now: datetime) -> bool:
+    return as_of is not None and as_of - now > FAR_AHEAD
 
 
 def count_due(session: Session, as_of: datetime) -> int:

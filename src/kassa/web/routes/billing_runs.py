@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor, Permission
 from kassa.billing import runs
-from kassa.core.clock import as_utc
+from kassa.core.clock import as_utc, utcnow
 from kassa.core.errors import KassaError, ValidationFailed
 from kassa.core.pagination import decode_int_cursor, encode_cursor
 from kassa.db.models import BillingRun, User
@@ -72,6 +72,7 @@ def _runs_page(
     cursor: str = "",
     done: str = "",
     status_code: int = 200,
+    confirm_ahead: bool = False,
 ) -> Response:
     with database(request).reading() as session:
         rows, next_cursor = _page(session, cursor)
@@ -84,6 +85,7 @@ def _runs_page(
             "cursor": cursor,
             "next_cursor": next_cursor,
             "done": done,
+            "confirm_ahead": confirm_ahead,
         },
         status_code=status_code,
     )
@@ -110,10 +112,13 @@ def parse_as_of(raw: str) -> datetime | None:
 def run_billing_now(
     request: Request, actor: Actor = Biller, form: FormData = CheckedForm
 ) -> Response:
-    values = {"as_of": text(form, "as_of")}
+    values = {"as_of": text(form, "as_of"), "bill_ahead": text(form, "bill_ahead")}
     problem: WebProblem
     try:
         as_of = parse_as_of(values["as_of"])
+        if runs.is_far_ahead(as_of, utcnow()) and not values["bill_ahead"]:
+            assert as_of is not None
+            return _confirm_far_ahead(request, values, as_of)
         summary = runs.run_billing(
             database(request),
             actor,
@@ -137,3 +142,23 @@ def run_billing_now(
         return redirect(f"/billing-runs?run={summary.id}")
     view = FormView.failed(values, problem, {"as_of"})
     return _runs_page(request, view, status_code=problem.status)
+
+
+def _confirm_far_ahead(request: Request, values: dict[str, str], as_of: datetime) -> Response:
+    """Nothing runs yet: the form comes back saying what such a run would do."""
+    with database(request).reading() as session:
+        due = runs.count_due(session, as_of)
+    days = (as_of - utcnow()).days
+    customers = f"{due} customer has" if due == 1 else f"{due} customers have"
+    message = (
+        f"{as_of.strftime('%Y-%m-%d %H:%M')} UTC is {days} days ahead. Every billing period that "
+        f"ends before it closes now and is invoiced now: {customers} a period ending by then, "
+        "and a monthly customer gets about one invoice per month ahead. Tick “Yes, bill ahead” "
+        "and run again to go on."
+    )
+    view = FormView(
+        values=values,
+        errors={"as_of": message},
+        message="Nothing has run yet: confirm a run this far ahead.",
+    )
+    return _runs_page(request, view, status_code=422, confirm_ahead=True)
