@@ -145,6 +145,7 @@ def _bill_run(database_url: str, as_of: datetime, batch_size: int) -> subprocess
             as_of.isoformat(),
             "--batch-size",
             str(batch_size),
+            "--yes",
         ],
         env=_kassa_env(database_url),
         stdout=subprocess.PIPE,
@@ -251,6 +252,24 @@ def test_bad_as_of_exits_non_zero_naming_the_option(db: Database, database_url: 
         parse_as_of("2026-12-01T06:00:00")
     assert naive.value.param_hint == "--as-of"
     assert parse_as_of("2026-12-01T06:00:00Z") == datetime(2026, 12, 1, 6, tzinfo=UTC)
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(BillingRun)) == 0
+
+
+def test_a_run_far_ahead_needs_yes_when_nobody_can_be_asked(
+    db: Database, database_url: str
+) -> None:
+    _populate(db, 2, ("monthly",))
+    proc = subprocess.run(
+        [*KASSA, "bill-run", "--as-of", _as_of(400).isoformat()],
+        env=_kassa_env(database_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 1
+    assert "days ahead" in proc.stderr and "--yes" in proc.stderr
     with db.reading() as session:
         assert session.scalar(select(func.count()).select_from(BillingRun)) == 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from datetime import UTC, datetime
 
@@ -16,9 +17,10 @@ from rich.progress import (
 )
 
 from kassa.billing.numbering import check_format
-from kassa.billing.runs import DEFAULT_BATCH, run_billing
+from kassa.billing.runs import DEFAULT_BATCH, FAR_AHEAD, is_far_ahead, run_billing
 from kassa.cli.context import CLI_ACTOR, CliProblem, err, out, state
 from kassa.cli.tables import fields, when
+from kassa.core.clock import utcnow
 
 EXIT_INTERRUPTED = 130
 AS_OF_EXAMPLE = "2026-12-01T06:00:00Z"
@@ -40,6 +42,19 @@ def parse_as_of(value: str | None) -> datetime | None:
             f"'{value}' has no time zone; add one, e.g. {AS_OF_EXAMPLE}", param_hint="--as-of"
         )
     return parsed
+
+
+def _confirm_far_ahead(moment: datetime) -> None:
+    """A run far ahead issues invoices for periods that have not happened yet: asked first."""
+    days = (moment - utcnow()).days
+    what = (
+        f"--as-of is {days} days ahead: every billing period that ends before it closes and is "
+        "invoiced now"
+    )
+    if not sys.stdin.isatty():
+        raise CliProblem(f"{what}.", hint="add --yes to run it anyway")
+    if not typer.confirm(f"{what}. Go on?", err=True):
+        raise typer.Exit(1)
 
 
 def _duration(seconds: float) -> str:
@@ -64,6 +79,13 @@ def bill_run(
         max=100_000,
         help="Customers closed per database transaction.",
     ),
+    yes: bool = typer.Option(
+        False,
+        "--yes",
+        "-y",
+        help=f"Run without asking when --as-of is more than {FAR_AHEAD.days} days ahead "
+        "(needed when not run from a terminal).",
+    ),
 ) -> None:
     """Run the billing: close every billing period that ended before --as-of (once, even if
     another run overlaps or an earlier one was killed), issue its invoice, then mark unpaid
@@ -72,6 +94,8 @@ def bill_run(
     Prints a progress bar on the terminal and a summary at the end.
     """
     moment = parse_as_of(as_of)
+    if moment is not None and is_far_ahead(moment, utcnow()) and not yes:
+        _confirm_far_ahead(moment)
     cli = state(ctx)
     settings = cli.settings()
     try:
