@@ -135,3 +135,33 @@ def test_rekeying_invoice_lines_keeps_every_line(api: Api, db: Database) -> None
     migrate.upgrade(db.engine)
     assert _lines(db.engine) == before
     assert schema_diff(db.engine) == []
+
+
+def _periods(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return [
+            tuple(row)
+            for row in conn.exec_driver_sql(
+                "SELECT id, billing_anchor_date, period_start_at, period_end_at FROM customers "
+                "ORDER BY id"
+            )
+        ]
+
+
+def test_customers_from_before_billing_get_the_period_a_new_customer_would(
+    api: Api, db: Database
+) -> None:
+    """0003 opens the first billing period of every existing customer, cut from creation."""
+    for period, zone in (
+        ("monthly", "Europe/Prague"),
+        ("weekly", "Pacific/Kiritimati"),
+        ("monthly_anniversary", "America/Santiago"),
+        ("daily", "Asia/Kathmandu"),
+    ):
+        body = customer_body(billing_period=period, billing_timezone=zone)
+        assert api.post("/customers", body).status_code == 201
+    opened_at_creation = _periods(db.engine)
+    db.engine.dispose()
+    downgrade(db.engine, "0002")
+    migrate.upgrade(db.engine)
+    assert _periods(db.engine) == opened_at_creation
