@@ -265,3 +265,26 @@ def test_missing_or_broken_operator_template_is_a_clear_conflict(
         assert missing.status_code == 409, missing.text
         assert missing.json()["code"] == "invoice_template_missing"
         assert "brief" in missing.json()["detail"]
+
+
+def test_an_invoice_of_many_lines_fits_on_one_page(api: Api, db: Database) -> None:
+    from weasyprint import HTML
+
+    services = ["voice", "messaging", "video", "numbers", "data", "fax"]
+    model = api.post("/business-models", {"name": "Everything", "services": services})
+    assert model.status_code == 201, model.text
+    response = api.post("/customers", customer_body(business_model_id=model.json()["id"]))
+    assert response.status_code == 201, response.text
+    customer = int(response.json()["id"])
+    for service in services:
+        _usage(api, customer, service, "3.21")
+    for kind in ("manual_charge", "refund", "manual_credit", "promotional_credit", "payment"):
+        _post(api, customer, kind, "1.00")
+    invoice_id = _invoice_of(api, customer)
+    assert len(api.get(f"/invoices/{invoice_id}").json()["lines"]) == 10
+    with db.reading() as session:
+        invoice = get_invoice(session, invoice_id)
+        html = documents.render_invoice_html(session, invoice, None)
+        base = documents.base_url(invoice, None)
+    # Header, lines, totals, account summary and the payment note on one A4 page.
+    assert len(HTML(string=html, base_url=base).render().pages) == 1
