@@ -112,3 +112,41 @@ def test_audit_log_pages(api: Api) -> None:
     ids = [e["id"] for e in first["items"] + second["items"]]
     assert len(set(ids)) == 4
     assert_problem(api.get("/audit-log", params={"limit": 0}), 422, field="limit")
+
+
+def test_money_staff_move_and_billing_runs_are_in_the_trail(api: Api) -> None:
+    operator = api.as_token(api.token_for("operator"))
+    customer = api.post("/customers", customer_body(credit_limit="100.00")).json()
+    posted = operator.post(
+        f"/customers/{customer['id']}/transactions",
+        {"type": "payment", "amount": "12.50", "internal_comment": "cash at the desk"},
+    )
+    assert posted.status_code == 201, posted.text
+    [entry] = trail(api, "transaction", posted.json()["id"])
+    assert entry["action"] == "create" and entry["user_id"] == user_id(api, "operator")
+    assert entry["before"] is None
+    assert entry["after"] == {
+        "customer_id": customer["id"],
+        "type": "payment",
+        "amount_micros": -12_500_000,
+        "currency": "USD",
+        "balance_after_micros": -12_500_000,
+        "visible_comment": "",
+        "internal_comment": "cash at the desk",
+    }
+
+    run = api.post("/billing-runs", {"as_of": "2026-12-01T06:00:00Z"})
+    assert run.status_code == 201, run.text
+    [started] = trail(api, "billing_run", run.json()["id"])
+    assert started["user_id"] == user_id(api, "admin")
+    assert started["after"] == {"as_of": "2026-12-01T06:00:00+00:00", "triggered_by": "api"}
+
+
+def test_a_refused_transaction_leaves_no_trace(api: Api) -> None:
+    customer = api.post("/customers", customer_body()).json()
+    refused = api.post(
+        f"/customers/{customer['id']}/transactions", {"type": "payment", "amount": "-1"}
+    )
+    assert refused.status_code == 422
+    logged = api.get("/audit-log", params={"entity_type": "transaction", "limit": 500}).json()
+    assert [e for e in logged["items"] if e["after"]["customer_id"] == customer["id"]] == []

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from kassa.auth.actor import Actor
+from kassa.auth import audit
+from kassa.auth.actor import SYSTEM, Actor
 from kassa.billing.close import close_batch
 from kassa.billing.collection import apply_collection
 from kassa.billing.numbering import check_format
@@ -112,6 +113,14 @@ def run_billing(
             )
             .returning(BillingRun.id)
         ).scalar_one()
+        audit.record(
+            session,
+            actor or SYSTEM,
+            "create",
+            "billing_run",
+            run_id,
+            after={"as_of": as_of.isoformat(), "triggered_by": triggered_by},
+        )
     with db.reading() as session:
         total = count_due(session, as_of)
     closed = issued = done = 0

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.billing.collection import CREDIT_TYPES, settle_invoices
 from kassa.core.errors import Conflict, NotFound, ValidationFailed
@@ -86,6 +87,24 @@ def post_transaction(
     if data.type in CREDIT_TYPES:
         settle_invoices(session, customer.id)
     entry = session.get_one(LedgerEntry, posted.entry_id)
+    # Staff move money here, so it is in the audit trail too (the network's reservations and
+    # usage are in the ledger and the authorizations, with their user, and nowhere else).
+    audit.record(
+        session,
+        actor,
+        "create",
+        "transaction",
+        entry.id,
+        after={
+            "customer_id": customer.id,
+            "type": entry.type,
+            "amount_micros": entry.amount_micros,
+            "currency": entry.currency,
+            "balance_after_micros": entry.balance_after_micros,
+            "visible_comment": entry.visible_comment,
+            "internal_comment": entry.internal_comment,
+        },
+    )
     return transaction_out(entry, customer.exponent)
 
 
