@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from bench_db import connect_sqlite, is_sqlite, pg_conninfo
 
-from kassa.ledger.queue import CUSTOMER_QUEUE_KEY
+from kassa.ledger.queue import CUSTOMER_QUEUE_KEY, CUSTOMER_QUEUE_RANGE
 
 MICROS = 1_000_000
 SESSION_TTL = timedelta(seconds=900)
@@ -66,7 +66,7 @@ class Floor:
         PostgreSQL's transaction-scoped advisory lock; nothing on SQLite."""
         if self.sqlite:
             return ""
-        key, key_range = CUSTOMER_QUEUE_KEY, 2**31
+        key, key_range = CUSTOMER_QUEUE_KEY, CUSTOMER_QUEUE_RANGE
         return f", pg_advisory_xact_lock({key}, CAST({customer_id} %% {key_range} AS INTEGER))"
 
     def stamp(self, value: datetime) -> Any:

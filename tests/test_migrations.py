@@ -107,15 +107,17 @@ def test_upgrade_is_idempotent(empty_engine: Engine) -> None:
     assert migrate.current_revision(empty_engine) == migrate.head_revision(empty_engine)
 
 
-def _lines(engine: Engine) -> list[tuple[Any, ...]]:
+def _rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
     with engine.connect() as conn:
-        return [
-            tuple(row)
-            for row in conn.exec_driver_sql(
-                "SELECT invoice_id, position, description, service, entry_type, quantity, "
-                "amount_micros FROM invoice_lines ORDER BY invoice_id, position"
-            )
-        ]
+        return [tuple(row) for row in conn.exec_driver_sql(sql)]
+
+
+def _lines(engine: Engine) -> list[tuple[Any, ...]]:
+    return _rows(
+        engine,
+        "SELECT invoice_id, position, description, service, entry_type, quantity, amount_micros "
+        "FROM invoice_lines ORDER BY invoice_id, position",
+    )
 
 
 def test_rekeying_invoice_lines_keeps_every_line(api: Api, db: Database) -> None:
@@ -138,14 +140,10 @@ def test_rekeying_invoice_lines_keeps_every_line(api: Api, db: Database) -> None
 
 
 def _periods(engine: Engine) -> list[tuple[Any, ...]]:
-    with engine.connect() as conn:
-        return [
-            tuple(row)
-            for row in conn.exec_driver_sql(
-                "SELECT id, billing_anchor_date, period_start_at, period_end_at FROM customers "
-                "ORDER BY id"
-            )
-        ]
+    return _rows(
+        engine,
+        "SELECT id, billing_anchor_date, period_start_at, period_end_at FROM customers ORDER BY id",
+    )
 
 
 def test_customers_from_before_billing_get_the_period_a_new_customer_would(

@@ -56,8 +56,12 @@ def check_as_of(as_of: datetime | None) -> datetime:
     return as_of
 
 
-def is_far_ahead(as_of: datetime | None, now: datetime) -> bool:
-    return as_of is not None and as_of - now > FAR_AHEAD
+def far_ahead_days(as_of: datetime | None, now: datetime) -> int | None:
+    """How many days ahead of ``now`` a run as of ``as_of`` is, when more than ``FAR_AHEAD``;
+    None for any nearer run (and for a run as of now)."""
+    if as_of is None or as_of - now <= FAR_AHEAD:
+        return None
+    return (as_of - now).days
 
 
 def count_due(session: Session, as_of: datetime) -> int:

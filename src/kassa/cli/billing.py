@@ -17,7 +17,7 @@ from rich.progress import (
 )
 
 from kassa.billing.numbering import check_format
-from kassa.billing.runs import DEFAULT_BATCH, FAR_AHEAD, is_far_ahead, run_billing
+from kassa.billing.runs import DEFAULT_BATCH, FAR_AHEAD, far_ahead_days, run_billing
 from kassa.cli.context import CLI_ACTOR, CliProblem, err, out, state
 from kassa.cli.tables import fields, when
 from kassa.core.clock import utcnow
@@ -44,9 +44,8 @@ def parse_as_of(value: str | None) -> datetime | None:
     return parsed
 
 
-def _confirm_far_ahead(moment: datetime) -> None:
+def _confirm_far_ahead(days: int) -> None:
     """A run far ahead issues invoices for periods that have not happened yet: asked first."""
-    days = (moment - utcnow()).days
     what = (
         f"--as-of is {days} days ahead: every billing period that ends before it closes and is "
         "invoiced now"
@@ -94,8 +93,9 @@ def bill_run(
     Prints a progress bar on the terminal and a summary at the end.
     """
     moment = parse_as_of(as_of)
-    if moment is not None and is_far_ahead(moment, utcnow()) and not yes:
-        _confirm_far_ahead(moment)
+    ahead = far_ahead_days(moment, utcnow())
+    if ahead is not None and not yes:
+        _confirm_far_ahead(ahead)
     cli = state(ctx)
     settings = cli.settings()
     try:

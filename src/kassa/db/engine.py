@@ -101,31 +101,26 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        """On SQLite, this process's turn to write: its threads queue on the thread lock, the
+        processes on one file on the advisory lock beside it. PostgreSQL needs neither."""
+        if self._write_lock is None or self._writers is None:
+            yield
+            return
+        with self._write_lock, self._writers:
+            yield
+
+    @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A read-write unit of work: committed when the block ends, rolled back on error."""
-        if self._write_lock is None:
-            with self._writer() as session, session.begin():
-                yield session
-            return
-        assert self._writers is not None
-        with self._write_lock, self._writers, self._writer() as session, session.begin():
+        with self._write_turn(), self._writer() as session, session.begin():
             yield session
 
     @contextmanager
     def core_transaction(self) -> Iterator[Connection]:
         """A read-write transaction on a bare Core connection, for the real-time path: building
         and tearing down an ORM session costs more than a reserve's statements on SQLite."""
-        if self._write_lock is None:
-            with self.engine.connect() as connection, connection.begin():
-                yield connection
-            return
-        assert self._writers is not None
-        with (
-            self._write_lock,
-            self._writers,
-            self.engine.connect() as connection,
-            connection.begin(),
-        ):
+        with self._write_turn(), self.engine.connect() as connection, connection.begin():
             yield connection
 
     @contextmanager

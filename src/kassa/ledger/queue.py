@@ -28,7 +28,7 @@ from sqlalchemy.types import NullType
 CUSTOMER_QUEUE_KEY = 0x4B41
 # The second key is a 32-bit integer; ids past it share a queue, which only makes them wait
 # for each other, never for ever.
-_KEY_RANGE = 2**31
+CUSTOMER_QUEUE_RANGE = 2**31
 
 
 class customer_queue(FunctionElement[Any]):
@@ -47,7 +47,7 @@ class customer_queue(FunctionElement[Any]):
 def _on_postgresql(element: customer_queue, compiler: SQLCompiler, **kw: Any) -> str:
     (customer_id,) = element.clauses
     # Built as an expression so that the compiler escapes '%' for the driver's paramstyle.
-    second_key = cast(customer_id % literal_column(str(_KEY_RANGE)), Integer)
+    second_key = cast(customer_id % literal_column(str(CUSTOMER_QUEUE_RANGE)), Integer)
     lock = func.pg_advisory_xact_lock(literal_column(str(CUSTOMER_QUEUE_KEY)), second_key)
     return compiler.process(lock, **kw)
 

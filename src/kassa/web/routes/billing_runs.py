@@ -116,9 +116,9 @@ def run_billing_now(
     problem: WebProblem
     try:
         as_of = parse_as_of(values["as_of"])
-        if runs.is_far_ahead(as_of, utcnow()) and not values["bill_ahead"]:
-            assert as_of is not None
-            return _confirm_far_ahead(request, values, as_of)
+        ahead = runs.far_ahead_days(as_of, utcnow())
+        if as_of is not None and ahead is not None and not values["bill_ahead"]:
+            return _confirm_far_ahead(request, values, as_of, ahead)
         summary = runs.run_billing(
             database(request),
             actor,
@@ -144,11 +144,12 @@ def run_billing_now(
     return _runs_page(request, view, status_code=problem.status)
 
 
-def _confirm_far_ahead(request: Request, values: dict[str, str], as_of: datetime) -> Response:
+def _confirm_far_ahead(
+    request: Request, values: dict[str, str], as_of: datetime, days: int
+) -> Response:
     """Nothing runs yet: the form comes back saying what such a run would do."""
     with database(request).reading() as session:
         due = runs.count_due(session, as_of)
-    days = (as_of - utcnow()).days
     customers = f"{due} customer has" if due == 1 else f"{due} customers have"
     message = (
         f"{as_of.strftime('%Y-%m-%d %H:%M')} UTC is {days} days ahead. Every billing period that "
