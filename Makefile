@@ -7,16 +7,15 @@ BIN := $(VENV)/bin
 DEPS_KEY := $(shell sha256sum pyproject.toml | cut -c1-16)
 RUN_STAMP := $(VENV)/.installed-run-$(DEPS_KEY)
 DEV_STAMP := $(VENV)/.installed-dev-$(DEPS_KEY)
-CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?= -n 2
 ARGS ?=
 
-.PHONY: run test lint fmt venv chromium
+.PHONY: run test lint fmt venv debian-packages
 
 run: $(RUN_STAMP)
 	$(BIN)/kassa serve $(ARGS)
 
-test: lint chromium
+test: lint debian-packages
 	$(BIN)/pytest $(PYTEST_ARGS) tests
 
 lint: $(DEV_STAMP)
@@ -47,11 +46,19 @@ $(DEV_STAMP): | $(BIN)/python
 	rm -f $(VENV)/.installed-run-* $(VENV)/.installed-dev-*
 	touch $@ $(RUN_STAMP)
 
-# The browser tests drive Debian's Chromium.
-chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
+# Debian packages the tests need: Chromium for the browser tests, Pango and fonts for the
+# invoice PDFs (WeasyPrint), wrk for the benchmark smoke tests, faketime to run the calendar
+# tests on chosen days. Missing ones are installed with apt-get, which needs root.
+debian-packages:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ldconfig -p | grep -q libpangoft2-1.0.so.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"; \
+	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v faketime >/dev/null || missing="$$missing faketime"; \
+	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
-			echo "The browser tests need Chromium: sudo apt-get install -y chromium" >&2; exit 1; \
+			echo "The tests need these Debian packages: sudo apt-get install -y$$missing" >&2; exit 1; \
 		fi; \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
 	fi

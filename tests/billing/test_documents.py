@@ -23,8 +23,8 @@ from kassa.core.settings import Settings
 from kassa.db.engine import Database
 from kassa.db.models import InvoiceDocument
 from tests.conftest import Api, customer_body
+from tests.when import after_first_periods
 
-LATER = "2030-01-15T00:00:00Z"
 OPERATOR_TEMPLATE = """<!doctype html>
 <html><body>
 <h1 class="operator-template">Statement {{ invoice.number }}</h1>
@@ -60,7 +60,7 @@ def _usage(api: Api, customer: int, service: str, amount: str) -> None:
 
 
 def _invoice_of(api: Api, customer: int) -> int:
-    run = api.post("/billing-runs", {"as_of": LATER})
+    run = api.post("/billing-runs", {"as_of": after_first_periods()})
     assert run.status_code == 201, run.text
     listed = api.get(f"/customers/{customer}/invoices").json()["items"]
     return int(min(item["id"] for item in listed))

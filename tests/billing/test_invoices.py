@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from kassa.db.engine import Database
 from kassa.db.models import BillingPeriod, Customer, LedgerEntry
 from tests.conftest import Api, customer_body
-
-LATER = "2030-01-15T00:00:00Z"
+from tests.when import after_first_periods, days_ahead, iso, period_end
 
 
 def _class(api: Api, name: str, **fields: object) -> int:
@@ -58,7 +60,7 @@ def test_exclusive_taxes_lines_and_amount_due(api: Api, db: Database) -> None:
     _post(api, customer, "manual_charge", "20.00")
     _post(api, customer, "promotional_credit", "3.00")
     _post(api, customer, "payment", "7.00")
-    run = api.post("/billing-runs", {"as_of": LATER})
+    run = api.post("/billing-runs", {"as_of": after_first_periods()})
     assert run.status_code == 201, run.text
     assert run.json()["periods_closed"] >= 1 and run.json()["invoices_issued"] >= 1
     invoice = _first_invoice(api, customer)
@@ -78,9 +80,7 @@ def test_exclusive_taxes_lines_and_amount_due(api: Api, db: Database) -> None:
     assert invoice["previous_balance"] == "0.00"
     assert invoice["payments"] == "7.00"
     assert invoice["amount_due"] == "33.30"
-    assert str(invoice["number"]).startswith("INV-2026-") or str(invoice["number"]).startswith(
-        "INV-"
-    )
+    assert re.fullmatch(r"INV-\d{4}-\d{6}", str(invoice["number"]))
     assert invoice["status"] in ("issued", "overdue")
     # Exclusive taxes are in the ledger, and the ledger still adds up.
     with db.reading() as session:
@@ -103,7 +103,7 @@ def test_inclusive_taxes_are_shown_not_added(api: Api) -> None:
     )
     customer = _customer(api, customer_class_id=inclusive)
     _post(api, customer, "manual_charge", "12.00")
-    api.post("/billing-runs", {"as_of": LATER})
+    api.post("/billing-runs", {"as_of": after_first_periods()})
     invoice = _first_invoice(api, customer)
     assert invoice["subtotal"] == "12.00" and invoice["total"] == "12.00"
     assert invoice["taxes"] == [{"name": "VAT", "rate": "20", "amount": "2.00"}]
@@ -114,8 +114,9 @@ def test_periods_close_once_and_numbers_have_no_gaps(api: Api, db: Database) -> 
     customers = [_customer(api, billing_period="daily") for _ in range(3)]
     for c in customers:
         _post(api, c, "manual_charge", "1.00")
-    first = api.post("/billing-runs", {"as_of": "2026-12-05T00:00:00Z"}).json()
-    again = api.post("/billing-runs", {"as_of": "2026-12-05T00:00:00Z"}).json()
+    as_of = days_ahead(4)
+    first = api.post("/billing-runs", {"as_of": as_of}).json()
+    again = api.post("/billing-runs", {"as_of": as_of}).json()
     assert first["periods_closed"] > 0 and again["periods_closed"] == 0
     with db.reading() as session:
         per_customer = session.execute(
@@ -140,7 +141,7 @@ def test_none_template_closes_the_period_without_invoice(api: Api, db: Database)
     silent = _class(api, "No invoices", invoice_template="none")
     customer = _customer(api, customer_class_id=silent)
     _post(api, customer, "manual_charge", "5.00")
-    run = api.post("/billing-runs", {"as_of": LATER}).json()
+    run = api.post("/billing-runs", {"as_of": after_first_periods()}).json()
     assert run["periods_closed"] >= 1
     assert api.get(f"/customers/{customer}/invoices").json()["items"] == []
     with db.reading() as session:
@@ -152,18 +153,24 @@ def test_none_template_closes_the_period_without_invoice(api: Api, db: Database)
     assert billed == 1
 
 
-def test_suspension_after_overdue_and_payment_lifts_it(api: Api) -> None:
+def test_suspension_after_overdue_and_payment_lifts_it(api: Api, db: Database) -> None:
     strict = _class(api, "Strict", grace_period_days=5, suspend_after_days=3)
     customer = _customer(api, customer_class_id=strict, credit_limit=None)
     _post(api, customer, "manual_charge", "50.00")
-    # The first period ends 2026-12-01; due 2026-12-06; overdue from 12-07; suspended from 12-10.
-    api.post("/billing-runs", {"as_of": "2026-12-02T00:00:00Z"})
+    # The invoice is issued the day the first period ends (a UTC midnight), due five days
+    # later, overdue the day after, and the customer is suspended three days after that.
+    ends = period_end(db, customer)
+    api.post("/billing-runs", {"as_of": iso(ends + timedelta(days=1))})
     invoice = _first_invoice(api, customer)
-    assert invoice["status"] == "issued" and invoice["due_date"] == "2026-12-06"
-    api.post("/billing-runs", {"as_of": "2026-12-07T00:00:00Z"})
+    assert invoice["issue_date"] == ends.date().isoformat()
+    assert invoice["status"] == "issued"
+    assert invoice["due_date"] == (ends + timedelta(days=5)).date().isoformat()
+    api.post("/billing-runs", {"as_of": iso(ends + timedelta(days=5, hours=23))})
+    assert _first_invoice(api, customer)["status"] == "issued"
+    api.post("/billing-runs", {"as_of": iso(ends + timedelta(days=6))})
     assert _first_invoice(api, customer)["status"] == "overdue"
     assert api.get(f"/customers/{customer}").json()["status"] == "active"
-    api.post("/billing-runs", {"as_of": "2026-12-10T00:00:00Z"})
+    api.post("/billing-runs", {"as_of": iso(ends + timedelta(days=9))})
     assert api.get(f"/customers/{customer}").json()["status"] == "suspended"
     refused = api.post(f"/customers/{customer}/authorizations", {"amount": "1", "service": "voice"})
     assert refused.status_code == 403
