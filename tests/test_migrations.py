@@ -121,6 +121,7 @@ def _lines(engine: Engine) -> list[tuple[Any, ...]]:
     )
 
 
+@pytest.mark.calendar
 def test_rekeying_invoice_lines_keeps_every_line(api: Api, db: Database) -> None:
     """0004 rebuilds invoice_lines with another key, both ways, with invoices in it."""
     customer = api.post("/customers", customer_body(business_model_id=7)).json()["id"]

@@ -125,6 +125,7 @@ def test_every_error_of_a_body_is_reported_at_once(api: Api) -> None:
     }
 
 
+@pytest.mark.calendar
 def test_created_customer_has_every_documented_field(api: Api) -> None:
     response = api.post(
         "/customers",
@@ -171,6 +172,7 @@ def test_defaults_are_the_default_class_monthly_and_utc(api: Api) -> None:
     assert customer["email"] is None
 
 
+@pytest.mark.calendar
 def test_every_billing_period_is_accepted(api: Api) -> None:
     for period in PERIODS:
         response = api.post("/customers", customer_body(billing_period=period))

@@ -25,6 +25,8 @@ from kassa.db.models import InvoiceDocument
 from tests.conftest import Api, customer_body
 from tests.when import after_first_periods
 
+pytestmark = pytest.mark.calendar
+
 OPERATOR_TEMPLATE = """<!doctype html>
 <html><body>
 <h1 class="operator-template">Statement {{ invoice.number }}</h1>

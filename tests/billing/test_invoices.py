@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from kassa.db.engine import Database
 from kassa.db.models import BillingPeriod, Customer, LedgerEntry
 from tests.conftest import Api, customer_body
 from tests.when import after_first_periods, days_ahead, iso, period_end
+
+pytestmark = pytest.mark.calendar
 
 
 def _class(api: Api, name: str, **fields: object) -> int:

@@ -235,6 +235,7 @@ def test_without_an_smtp_host_no_email_is_queued(
     assert deliveries(db) == []
 
 
+@pytest.mark.calendar
 def test_billing_run_mails_the_invoice_with_its_pdf(
     api: Api,
     db: Database,

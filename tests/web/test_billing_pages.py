@@ -21,6 +21,8 @@ from kassa.web.ledger_view import period_label
 from tests.web.conftest import USER_PASSWORD, csrf_of, make_user, web_login
 from tests.web.helpers import add_customer, field_error, input_value
 
+pytestmark = pytest.mark.calendar
+
 
 def count(db: Database, model: type) -> int:
     with db.reading() as session:
