@@ -197,20 +197,36 @@ def test_payment_event_and_credit_limit_alerts(api: Api, db: Database) -> None:
     api.post(url, {"type": "manual_charge", "amount": "10"})  # crosses 50% again
 
     with db.reading() as session:
-        events = [
-            (e.event_type, e.payload.get("threshold_percent"))
-            for e in session.scalars(
+        stored = list(
+            session.scalars(
                 select(OutboxEvent)
                 .where(OutboxEvent.customer_id == customer["id"])
                 .order_by(OutboxEvent.id)
             )
-        ]
+        )
+        entries = list(
+            session.scalars(
+                select(LedgerEntry.id)
+                .where(LedgerEntry.customer_id == customer["id"])
+                .order_by(LedgerEntry.id)
+            )
+        )
+    events = [(e.event_type, e.payload.get("threshold_percent")) for e in stored]
     assert events == [
         ("credit_limit_warning", "50"),
         ("credit_limit_warning", "80"),
         ("credit_limit_reached", None),
         ("payment_received", None),
         ("credit_limit_warning", "50"),
+    ]
+    # Each crossing is keyed by the entry that made it: the second 50% crossing is its own.
+    c = customer["id"]
+    assert [e.dedupe_key for e in stored] == [
+        f"credit_limit_warning:{c}:50%:{entries[0]}",
+        f"credit_limit_warning:{c}:80%:{entries[2]}",
+        f"credit_limit_reached:{c}:{entries[2]}",
+        None,
+        f"credit_limit_warning:{c}:50%:{entries[4]}",
     ]
     assert api.get(f"/customers/{customer['id']}").json()["status"] == "active"
 

@@ -3,24 +3,49 @@ class's grace, and a payment that covers what is overdue settles it and lifts th
 
 An invoice's amount due already carries the balance before it, so an invoice is settled once
 the credits posted since it was issued reach its amount due.
+
+Both sides hold the customer's row first (the lock order of ``kassa.customers.locks``): a
+payment settles under the lock its posting took, collection locks a batch of customers before
+it reads their invoices. Each change re-checks the state it changes, and each event names what
+it reports (``invoice_overdue:<invoice>``, ``customer_suspended:<customer>:<invoice>``), so
+however many runs overlap, an invoice falls overdue once and a suspension is reported once.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Exists, exists, func, select, union, update
 from sqlalchemy.orm import Session
 
 from kassa.core import periods
 from kassa.core.clock import utcnow
 from kassa.core.money import format_micros
 from kassa.currencies.service import currency_exponent
+from kassa.customers.locks import lock_customers
+from kassa.db.engine import Database
 from kassa.db.models import Customer, CustomerClass, Invoice, LedgerEntry
 from kassa.notifications.outbox import emit
 
 UNPAID = ("issued", "overdue")
 CREDIT_TYPES = ("payment", "manual_credit", "promotional_credit")
+DEFAULT_BATCH = 500
+
+
+@dataclass
+class Collected:
+    overdue: int = 0
+    suspended: int = 0
+
+    def add(self, other: Collected) -> None:
+        self.overdue += other.overdue
+        self.suspended += other.suspended
+
+
+def _overdue_invoice(customer_id: int) -> Exists:
+    return exists().where(Invoice.customer_id == customer_id, Invoice.status == "overdue")
 
 
 def settle_invoices(session: Session, customer_id: int) -> list[int]:
@@ -34,7 +59,7 @@ def settle_invoices(session: Session, customer_id: int) -> list[int]:
     if not unpaid:
         return []
     now = utcnow()
-    paid: list[int] = []
+    covered: list[int] = []
     for invoice_id, created_at, amount_due in unpaid:
         credited = -int(
             session.scalar(
@@ -47,23 +72,27 @@ def settle_invoices(session: Session, customer_id: int) -> list[int]:
             or 0
         )
         if credited >= amount_due:
-            paid.append(invoice_id)
-    if paid:
-        session.execute(
-            update(Invoice).where(Invoice.id.in_(paid)).values(status="paid", paid_at=now)
+            covered.append(invoice_id)
+    paid: list[int] = []
+    if covered:
+        paid = list(
+            session.scalars(
+                update(Invoice)
+                .where(Invoice.id.in_(covered), Invoice.status.in_(UNPAID))
+                .values(status="paid", paid_at=now)
+                .returning(Invoice.id)
+            )
         )
-    still_overdue = session.scalar(
-        select(func.count())
-        .select_from(Invoice)
-        .where(Invoice.customer_id == customer_id, Invoice.status == "overdue")
-    )
-    status = session.scalar(select(Customer.status).where(Customer.id == customer_id))
-    if status == "suspended" and not still_overdue:
-        session.execute(
-            update(Customer)
-            .where(Customer.id == customer_id)
-            .values(status="active", updated_at=now)
+    lifted = session.execute(
+        update(Customer)
+        .where(
+            Customer.id == customer_id,
+            Customer.status == "suspended",
+            ~_overdue_invoice(customer_id),
         )
+        .values(status="active", updated_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    if lifted:
         emit(
             session,
             "customer_status_changed",
@@ -73,8 +102,51 @@ def settle_invoices(session: Session, customer_id: int) -> list[int]:
     return paid
 
 
-def apply_collection(session: Session, as_of: datetime) -> tuple[int, int]:
-    """Mark invoices overdue and suspend customers as of ``as_of``; returns (overdue, suspended)."""
+def due_for_collection(
+    session: Session, as_of: datetime, *, after_id: int = 0, limit: int = DEFAULT_BATCH
+) -> list[int]:
+    """The next ``limit`` customers after ``after_id``, in id order, that collection as of
+    ``as_of`` may have to act on: those with an issued invoice due by then, and the active
+    ones of a suspending class with an overdue invoice. Read without locks; a batch re-checks."""
+    # No time zone is more than a day ahead of UTC: nothing due later is overdue yet.
+    cutoff = as_of.date() + timedelta(days=1)
+    issued = select(Invoice.customer_id.label("customer_id")).where(
+        Invoice.status == "issued", Invoice.due_date < cutoff, Invoice.customer_id > after_id
+    )
+    suspendable = (
+        select(Invoice.customer_id.label("customer_id"))
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .join(CustomerClass, CustomerClass.id == Customer.customer_class_id)
+        .where(
+            Invoice.status == "overdue",
+            Invoice.customer_id > after_id,
+            Customer.status == "active",
+            CustomerClass.suspend_after_days.is_not(None),
+        )
+    )
+    due = union(issued, suspendable).subquery()
+    return list(session.scalars(select(due.c.customer_id).order_by(due.c.customer_id).limit(limit)))
+
+
+def collect_batch(session: Session, as_of: datetime, customer_ids: Sequence[int]) -> Collected:
+    """Mark overdue the invoices of these customers whose due date has passed by ``as_of``,
+    then suspend those of them past their class's suspend-after days. Locks the customers."""
+    locked = lock_customers(session, customer_ids)
+    if not locked:
+        return Collected()
+    return Collected(
+        overdue=_mark_overdue(session, as_of, locked),
+        suspended=_suspend(session, as_of, locked),
+    )
+
+
+def _overdue_from(due_date: date, zone: str, days_after: int = 0) -> datetime:
+    """The start of the local day ``days_after`` days after the day after ``due_date``: an
+    invoice is overdue once its due date has passed in the customer's billing time zone."""
+    return periods.start_of_local_day(due_date + timedelta(days=1 + days_after), zone)
+
+
+def _mark_overdue(session: Session, as_of: datetime, customer_ids: list[int]) -> int:
     candidates = session.execute(
         select(
             Invoice.id,
@@ -85,65 +157,112 @@ def apply_collection(session: Session, as_of: datetime) -> tuple[int, int]:
             Invoice.amount_due_micros,
             Invoice.currency,
         )
-        .where(Invoice.status == "issued", Invoice.due_date < as_of.date() + timedelta(days=1))
+        .where(
+            Invoice.customer_id.in_(customer_ids),
+            Invoice.status == "issued",
+            Invoice.due_date < as_of.date() + timedelta(days=1),
+        )
         .order_by(Invoice.id)
     ).all()
-    overdue: list[int] = []
-    for row in candidates:
-        # Overdue once the due date has passed in the customer's billing time zone.
-        if as_of >= periods.start_of_local_day(
-            row.due_date + timedelta(days=1), row.billing_timezone
-        ):
-            overdue.append(row.id)
-            emit(
-                session,
-                "invoice_overdue",
-                row.customer_id,
-                {
-                    "customer_id": row.customer_id,
-                    "invoice_id": row.id,
-                    "number": row.number,
-                    "amount_due": format_micros(
-                        row.amount_due_micros, currency_exponent(session, row.currency)
-                    ),
-                    "currency": row.currency,
-                    "due_date": row.due_date.isoformat(),
-                },
-            )
-    if overdue:
-        session.execute(update(Invoice).where(Invoice.id.in_(overdue)).values(status="overdue"))
-    suspended = 0
+    fallen = {
+        row.id: row
+        for row in candidates
+        if as_of >= _overdue_from(row.due_date, row.billing_timezone)
+    }
+    if not fallen:
+        return 0
+    marked = session.scalars(
+        update(Invoice)
+        .where(Invoice.id.in_(list(fallen)), Invoice.status == "issued")
+        .values(status="overdue")
+        .returning(Invoice.id)
+    ).all()
+    for invoice_id in sorted(marked):
+        row = fallen[invoice_id]
+        emit(
+            session,
+            "invoice_overdue",
+            row.customer_id,
+            {
+                "customer_id": row.customer_id,
+                "invoice_id": row.id,
+                "number": row.number,
+                "amount_due": format_micros(
+                    row.amount_due_micros, currency_exponent(session, row.currency)
+                ),
+                "currency": row.currency,
+                "due_date": row.due_date.isoformat(),
+            },
+            dedupe_key=f"invoice_overdue:{row.id}",
+        )
+    return len(marked)
+
+
+def _suspend(session: Session, as_of: datetime, customer_ids: list[int]) -> int:
     rows = session.execute(
         select(
             Customer.id,
             CustomerClass.suspend_after_days,
-            func.min(Invoice.due_date),
+            Invoice.id,
+            Invoice.due_date,
             Invoice.billing_timezone,
         )
-        .join(Invoice, Invoice.customer_id == Customer.id)
         .join(CustomerClass, CustomerClass.id == Customer.customer_class_id)
+        .join(Invoice, Invoice.customer_id == Customer.id)
         .where(
-            Invoice.status == "overdue",
+            Customer.id.in_(customer_ids),
             Customer.status == "active",
             CustomerClass.suspend_after_days.is_not(None),
+            Invoice.status == "overdue",
         )
-        .group_by(Customer.id, CustomerClass.suspend_after_days, Invoice.billing_timezone)
+        .order_by(Customer.id, Invoice.due_date, Invoice.id)
     ).all()
-    for customer_id, after_days, oldest_due, zone in rows:
-        limit = periods.start_of_local_day(oldest_due + timedelta(days=1 + (after_days or 0)), zone)
-        if as_of < limit:
-            continue
+    # Per customer, the overdue invoice whose grace ended first (due dates are local days).
+    reasons: dict[int, tuple[datetime, int, date]] = {}
+    for customer_id, after_days, invoice_id, due_date, zone in rows:
+        ends = _overdue_from(due_date, zone, after_days or 0)
+        if as_of >= ends and (customer_id not in reasons or ends < reasons[customer_id][0]):
+            reasons[customer_id] = (ends, invoice_id, due_date)
+    suspended = 0
+    now = utcnow()
+    for customer_id, (_, invoice_id, due_date) in sorted(reasons.items()):
         changed = session.execute(
             update(Customer)
-            .where(Customer.id == customer_id, Customer.status == "active")
-            .values(status="suspended", updated_at=utcnow())
-        ).rowcount  # type: ignore[attr-defined]
-        if changed:
-            suspended += 1
-            emit(
-                session,
-                "customer_suspended",
-                customer_id,
-                {"customer_id": customer_id, "oldest_due_date": oldest_due.isoformat()},
+            .where(
+                Customer.id == customer_id,
+                Customer.status == "active",
+                _overdue_invoice(customer_id),
             )
-    return len(overdue), suspended
+            .values(status="suspended", updated_at=now)
+        ).rowcount  # type: ignore[attr-defined]
+        if not changed:
+            continue
+        suspended += 1
+        emit(
+            session,
+            "customer_suspended",
+            customer_id,
+            {
+                "customer_id": customer_id,
+                "invoice_id": invoice_id,
+                "oldest_due_date": due_date.isoformat(),
+            },
+            dedupe_key=f"customer_suspended:{customer_id}:{invoice_id}",
+        )
+    return suspended
+
+
+def run_collection(db: Database, as_of: datetime, *, batch_size: int = DEFAULT_BATCH) -> Collected:
+    """Apply collection as of ``as_of`` to every customer it concerns, a batch of customers per
+    short transaction (payments on them wait for a batch, never for the whole run); owns its
+    transactions."""
+    total = Collected()
+    after = 0
+    while True:
+        with db.reading() as session:
+            ids = due_for_collection(session, as_of, after_id=after, limit=batch_size)
+        if not ids:
+            return total
+        with db.transaction() as session:
+            total.add(collect_batch(session, as_of, ids))
+        after = ids[-1]

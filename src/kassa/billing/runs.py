@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from kassa.auth import audit
 from kassa.auth.actor import SYSTEM, Actor
 from kassa.billing.close import close_batch
-from kassa.billing.collection import apply_collection
+from kassa.billing.collection import run_collection
 from kassa.billing.numbering import check_format
 from kassa.core.clock import utcnow
 from kassa.core.errors import NotFound, ValidationFailed
@@ -158,8 +158,8 @@ def run_billing(
             after = ids[-1]
             if progress:
                 progress(min(done, total), total)
-        with db.transaction() as session:
-            overdue, suspended = apply_collection(session, as_of)
+        collected = run_collection(db, as_of, batch_size=batch_size)
+        overdue, suspended = collected.overdue, collected.suspended
     except Exception as exc:
         with db.transaction() as session:
             session.execute(

@@ -76,7 +76,7 @@ def bill_run(
         "--batch-size",
         min=1,
         max=100_000,
-        help="Customers closed per database transaction.",
+        help="Customers closed, then collected, per database transaction.",
     ),
     yes: bool = typer.Option(
         False,

@@ -3,6 +3,8 @@
 A customer's ``alert_level`` counts the thresholds its balance is at or past. When a balance
 change raises the level, one event per newly crossed threshold goes to the outbox; when the
 balance falls back, the level falls with it, so the next crossing raises the event again.
+Each event is keyed by the customer, the threshold and the ledger entry that crossed it: one
+crossing is reported once, and a later crossing, by a later entry, is a new event.
 """
 
 from __future__ import annotations
@@ -54,8 +56,17 @@ def level_of(state: BalanceState) -> int:
     return sum(1 for _, at, _ in thresholds(state) if state.balance_micros >= at)
 
 
-def raise_alerts(session: Unit, state: BalanceState) -> int:
-    """Compare the balance with the stored level; emit events for new crossings."""
+def crossing_key(event: str, customer_id: int, extra: dict[str, Any], entry_id: int) -> str:
+    """``credit_limit_warning:<customer>:<percent>%:<entry>``, ``funds_depleted:<customer>:<entry>``
+    and so on."""
+    threshold = extra.get("threshold_percent")
+    level = [] if threshold is None else [f"{threshold}%"]
+    return ":".join([event, str(customer_id), *level, str(entry_id)])
+
+
+def raise_alerts(session: Unit, state: BalanceState, entry_id: int) -> int:
+    """Compare the balance ``entry_id`` left with the stored level; emit events for new
+    crossings."""
     levels = thresholds(state)
     new_level = sum(1 for _, at, _ in levels if state.balance_micros >= at)
     if new_level == state.alert_level:
@@ -76,6 +87,7 @@ def raise_alerts(session: Unit, state: BalanceState) -> int:
                     else format_micros(state.credit_limit_micros, state.exponent),
                     **extra,
                 },
+                dedupe_key=crossing_key(event, state.customer_id, extra, entry_id),
             )
     session.execute(
         update(Customer).where(Customer.id == state.customer_id).values(alert_level=new_level)

@@ -129,7 +129,7 @@ def append_entry(
         currency=currency,
         exponent=exponent,
     )
-    raise_alerts(session, state)
+    raise_alerts(session, state, int(entry_id))
     return Posted(
         entry_id=int(entry_id),
         balance_after_micros=int(row[0]),

@@ -33,7 +33,8 @@ class LockedCustomer:
 
 
 def lock_customer(session: Session, customer_id: int) -> LockedCustomer:
-    """Lock the customer's row for this transaction; closed customers move no money."""
+    """Lock the customer's row for this transaction, first of all it touches (the lock order
+    of ``kassa.customers.locks``); closed customers move no money."""
     row = session.execute(
         select(Customer.id, Customer.status, Customer.currency, customer_queue(Customer.id))
         .where(Customer.id == customer_id)
