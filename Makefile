@@ -47,15 +47,13 @@ $(DEV_STAMP): | $(BIN)/python
 	touch $@ $(RUN_STAMP)
 
 # Debian packages the tests need: Chromium for the browser tests, Pango and fonts for the
-# invoice PDFs (WeasyPrint), wrk for the benchmark smoke tests, faketime to run the calendar
-# tests on chosen days. Missing ones are installed with apt-get, which needs root.
+# invoice PDFs (WeasyPrint), and wrk for the benchmark smoke tests. Missing ones are installed with apt-get, which needs root.
 debian-packages:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ldconfig -p | grep -q libpangoft2-1.0.so.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"; \
 	[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
-	command -v faketime >/dev/null || missing="$$missing faketime"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" != 0 ]; then \
 			echo "The tests need these Debian packages: sudo apt-get install -y$$missing" >&2; exit 1; \

@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy import text
 
 from kassa.app import create_app
 from kassa.bootstrap import bootstrap, seed_reference_data
+from kassa.core import clock
 from kassa.core.settings import Settings
 from kassa.db import migrate
 from kassa.db.engine import Database, make_engine
@@ -28,6 +30,20 @@ PG_SERVER = os.environ.get("KASSA_TEST_PG_SERVER", "postgresql+psycopg://postgre
 BACKENDS = ("sqlite", "postgresql")
 ADMIN_TOKEN = "kassa_test_admin_token"
 ADMIN_PASSWORD = "test-admin-password"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-at",
+        metavar="ISO_INSTANT",
+        help="run Kassa's clock from this UTC instant (e.g. 2028-02-29T12:00:00Z) instead of now",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    at = config.getoption("--clock-at")
+    if at:
+        clock.run_clock_from(datetime.fromisoformat(at))
 
 
 def _worker() -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from kassa.core.clock import utcnow
 from tests.api.support import assert_problem
 from tests.conftest import Api, customer_body
 
@@ -25,7 +26,7 @@ def user_id(api: Api, role: str) -> int:
 def test_customer_changes_name_the_acting_user(api: Api) -> None:
     operator = api.as_token(api.token_for("operator"))
     operator_id = user_id(api, "operator")
-    started = datetime.now(UTC) - timedelta(seconds=5)
+    started = utcnow() - timedelta(seconds=5)
     customer = operator.post(
         "/customers", customer_body(name="Audited", credit_limit="100.00", email="a@b.example")
     ).json()
@@ -41,7 +42,7 @@ def test_customer_changes_name_the_acting_user(api: Api) -> None:
     for entry in entries:
         when = datetime.fromisoformat(entry["created_at"].replace("Z", "+00:00"))
         assert when.utcoffset() == timedelta(0)
-        assert started <= when <= datetime.now(UTC) + timedelta(seconds=5)
+        assert started <= when <= utcnow() + timedelta(seconds=5)
 
     create, update, block, unblock, close = entries
     assert create["before"] is None

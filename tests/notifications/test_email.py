@@ -7,12 +7,13 @@ import time
 import types
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
+from kassa.core.clock import utcnow
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
 from kassa.notifications.delivery import deliver_once
@@ -249,7 +250,7 @@ def test_billing_run_mails_the_invoice_with_its_pdf(
         name="Invoiced Ltd", email="ap@invoiced.example", billing_period="daily"
     )
     post(customer["id"], "manual_charge", "12.50")
-    as_of = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    as_of = (utcnow() + timedelta(days=2)).isoformat()
     run = api.post("/billing-runs", {"as_of": as_of})
     assert run.status_code == 201, run.text
     assert run.json()["invoices_issued"] >= 1
