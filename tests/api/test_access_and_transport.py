@@ -173,11 +173,16 @@ class TestMalformedRequests:
         # PostgreSQL text cannot hold NUL: without the guard these reach the driver as a 500.
         customer = api.post("/customers", customer_body()).json()
         requests: list[tuple[str, str, str, dict[str, Any]]] = [
-            ("body", "POST", "/customers", {"content": b'{"name": "a\\u0000b"}'}),
-            ("body", "PATCH", f"/customers/{customer['id']}", {"content": b'{"email": "\\u0000"}'}),
-            ("body", "POST", "/business-models", {"content": b'{"name": "\\u0000"}'}),
-            ("query", "GET", "/customers", {"params": {"q": "a\x00b"}}),
-            ("query", "GET", "/audit-log", {"params": {"entity_id": "\x00"}}),
+            ("name", "POST", "/customers", {"content": b'{"name": "a\\u0000b"}'}),
+            (
+                "email",
+                "PATCH",
+                f"/customers/{customer['id']}",
+                {"content": b'{"email": "\\u0000"}'},
+            ),
+            ("name", "POST", "/business-models", {"content": b'{"name": "\\u0000"}'}),
+            ("q", "GET", "/customers", {"params": {"q": "a\x00b"}}),
+            ("entity_id", "GET", "/audit-log", {"params": {"entity_id": "\x00"}}),
             ("path", "GET", "/currencies/U%00D", {}),
         ]
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {api.token}"}
@@ -185,6 +190,53 @@ class TestMalformedRequests:
             with subtests.test(f"{method} {path}"), nothing_changes():
                 response = api.client.request(method, "/api/v1" + path, headers=headers, **kwargs)
                 assert_problem(response, 422, code="invalid_character", field=where)
+
+    def test_other_control_characters_are_refused_naming_the_field(
+        self, api: Api, nothing_changes: Unchanged, subtests: pytest.Subtests
+    ) -> None:
+        body = json.dumps
+        requests: list[tuple[str, str, str, bytes]] = [
+            ("name", "POST", "/customers", body(customer_body(name="a\x01b")).encode()),
+            ("email", "POST", "/customers", body(customer_body(email="a\x1f@b.cz")).encode()),
+            (
+                "custom_data.note",
+                "POST",
+                "/customers",
+                body(customer_body(custom_data={"note": "\x07"})).encode(),
+            ),
+            (
+                "services[1]",
+                "POST",
+                "/business-models",
+                body({"name": "M", "services": ["voice", "\x0b"]}).encode(),
+            ),
+            (
+                "description",
+                "POST",
+                "/business-models",
+                body({"name": "M", "description": "\x00"}).encode(),
+            ),
+        ]
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {api.token}"}
+        for where, method, path, content in requests:
+            with subtests.test(where), nothing_changes():
+                response = api.client.request(
+                    method, "/api/v1" + path, headers=headers, content=content
+                )
+                assert_problem(response, 422, code="invalid_character", field=where)
+        for query in ("q=a%01b", "q=%1F", "status=%0A"):
+            with subtests.test(query):
+                field = query.split("=")[0]
+                assert_problem(
+                    api.get(f"/customers?{query}"), 422, code="invalid_character", field=field
+                )
+
+    def test_tabs_and_line_breaks_may_stand_in_text(self, api: Api) -> None:
+        created = api.post(
+            "/business-models", {"name": "Lines", "description": "one\r\ntwo\tthree"}
+        )
+        assert created.status_code == 201, created.text
+        assert created.json()["description"] == "one\r\ntwo\tthree"
 
     def test_an_escaped_backslash_before_u0000_is_just_text(self, api: Api) -> None:
         name = "C:\\u0000dir"

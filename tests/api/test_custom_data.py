@@ -90,6 +90,18 @@ BAD_DATA: list[tuple[str, dict[str, object], str, str]] = [
     ),
     ("datetime as words", {**VALID, "contract_start": "soon"}, "contract_start", "date"),
     (
+        "datetime past year 9999 in UTC",
+        {**VALID, "contract_start": "9999-12-31T23:59:59-12:00"},
+        "contract_start",
+        "out of range",
+    ),
+    (
+        "datetime before year 1 in UTC",
+        {**VALID, "contract_start": "0001-01-01T00:00:00+14:00"},
+        "contract_start",
+        "out of range",
+    ),
+    (
         "datetime below min",
         {**VALID, "contract_start": "1999-12-31T23:59:59Z"},
         "contract_start",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -192,3 +193,55 @@ def test_list_items_are_full_customers(api: Api, make_customer: MakeCustomer) ->
     customer = make_customer(available_funds="3.50", **PREPAID)
     (item,) = api.get("/customers").json()["items"]
     assert item == customer
+
+
+ODD_SEARCHES = (
+    "²²²",
+    "²",
+    "١٢٣",
+    "12³",
+    '"',
+    '""',
+    '"abc"',
+    "abc*",
+    "***",
+    "NEAR(a b)",
+    "a NEAR b",
+    "NOT",
+    "a AND OR NOT b",
+    "{name}: x",
+    "col:abc",
+    "' OR 1=1 --",
+    "%_%",
+    "x" * 200,
+    "\U0001f600\U0001f600\U0001f600",
+    "\ufdfa" * 20,
+    "\ud800",
+    "a\udfffb",
+)
+
+
+def test_odd_searches_answer_without_a_crash(
+    api: Api, directory: dict[str, dict[str, Any]], subtests: pytest.Subtests
+) -> None:
+    for q in ODD_SEARCHES:
+        with subtests.test(q=q):
+            # A lone surrogate cannot travel as UTF-8: sent as the bytes that would spell it.
+            query = quote(q.encode("utf-8", "surrogatepass"), safe="")
+            response = api.get(f"/customers?q={query}")
+            assert response.status_code == 200, (q, response.text)
+            assert response.json()["items"] == []
+
+
+def test_superscript_digits_find_names_not_ids(api: Api, make_customer: MakeCustomer) -> None:
+    room = make_customer(name="Room 222")
+    assert names(api, q="²²²") == ["Room 222"]
+    superscript_id = str(room["id"]).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    assert names(api, q=superscript_id) == []
+    assert [c["id"] for c in api.get("/customers", params={"q": "222"}).json()["items"]] == [
+        room["id"]
+    ]
+
+
+def test_search_longer_than_the_limit_is_422(api: Api) -> None:
+    assert_problem(api.get("/customers", params={"q": "x" * 201}), 422, field="q")

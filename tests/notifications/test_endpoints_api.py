@@ -85,7 +85,7 @@ def test_update_delete_and_audit(api: Api) -> None:
         ({"url": "not a url", "events": ["payment_received"]}, "url"),
         ({"url": "http://example.com:99999/", "events": ["payment_received"]}, "url"),
         ({"url": "http://exa mple.com/", "events": ["payment_received"]}, "url"),
-        ({"url": "http://example.com/\u0000", "events": ["payment_received"]}, "body"),
+        ({"url": "http://example.com/\u0000", "events": ["payment_received"]}, "url"),
         ({"url": "http://[::1/", "events": ["payment_received"]}, "url"),
         ({"url": URL, "events": ["payment_received", "payment_made"]}, "events[1]"),
         ({"url": URL, "events": []}, "events"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kassa.db.engine import Database
 from kassa.db.models import BusinessModel, Currency, CustomerClass, CustomField
@@ -219,3 +220,31 @@ def test_currencies_search_and_toggle(web: TestClient, db: Database) -> None:
         assert czk is not None and not czk.enabled
     gold = web.post("/currencies/XAU", data={"csrf_token": token, "enabled": "1"})
     assert "not a money currency" in gold.text
+
+
+@pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
+@pytest.mark.parametrize("bad", ["a\x00b", "\x01", "x\x1fy"])
+def test_control_characters_in_a_form_are_refused_naming_the_field(
+    web: TestClient, db: Database, encoding: str, bad: str
+) -> None:
+    token = csrf_of(web.get("/business-models/new").text)
+    fields = {"csrf_token": token, "name": bad, "description": "", "services": "voice"}
+    if encoding == "multipart":
+        sent = web.post("/business-models/new", files={k: (None, v) for k, v in fields.items()})
+    else:
+        sent = web.post("/business-models/new", data=fields)
+    assert sent.status_code == 422
+    assert sent.headers["content-type"].startswith("text/html")
+    assert "<code>name</code>" in sent.text and "control characters" in sent.text
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(BusinessModel)) == 7
+
+
+def test_line_breaks_in_a_text_area_are_kept(web: TestClient, db: Database) -> None:
+    token = csrf_of(web.get("/business-models/new").text)
+    fields = {"csrf_token": token, "name": "Lines", "description": "one\r\ntwo\tthree"}
+    sent = web.post("/business-models/new", data=fields, follow_redirects=False)
+    assert sent.status_code == 303, sent.text
+    with db.reading() as session:
+        model = session.scalars(select(BusinessModel).where(BusinessModel.name == "Lines")).one()
+        assert model.description.splitlines() == ["one", "two\tthree"]

@@ -213,3 +213,19 @@ def test_ids_that_are_not_ids_are_refused_without_a_crash(
     assert field_error(saved.text, "customer_class_id")
     with db.reading() as session:
         assert session.scalars(select(Customer)).first() is None
+
+
+@pytest.mark.parametrize(
+    "q", ["²²²", "12³", '"', "abc*", "NEAR(a b)", "' OR 1=1 --", "\U0001f600" * 3, "x" * 200]
+)
+def test_odd_searches_list_without_a_crash(web: TestClient, db: Database, q: str) -> None:
+    add_customer(db, "Room 222")
+    listing = web.get("/customers", params={"q": q})
+    assert listing.status_code == 200
+    assert ("Room 222" in listing.text) == (q == "²²²")
+
+
+def test_search_longer_than_the_limit_is_shown_as_an_error(web: TestClient) -> None:
+    listing = web.get("/customers", params={"q": "x" * 201})
+    assert listing.status_code == 422
+    assert "at most 200 characters" in listing.text

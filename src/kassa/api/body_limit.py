@@ -1,35 +1,52 @@
 """Refuses, before any route reads them, request bodies over the configured size (413) and
-requests that carry a NUL character (422).
+control characters in the path, the query string or a body no route reads by field (422).
 
-PostgreSQL text cannot hold NUL, so a NUL in a name or a search term would otherwise fail inside
-the database driver as a 500. Every route of the API and of the web UI passes through here.
+PostgreSQL text cannot hold NUL, so a NUL in a search term would otherwise fail inside the
+database driver as a 500; the other C0 characters are never meant either. JSON bodies are
+checked field by field where the API reads them (:mod:`kassa.api.routing`), and forms where the
+web UI reads them (``kassa.web.session.checked_form``), so that the answer can name the field.
+Every route of the API and of the web UI passes through here.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# JSON's \u0000 escape, unless its backslash is itself escaped (an even run of backslashes).
-_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+from kassa.core.text import control_character_message
+
+# A C0 character, raw or percent-encoded: what a query string must not carry.
+_QUERY_CONTROL = re.compile(rb"[\x00-\x1f]|%[01][0-9A-Fa-f]")
+_JSON_TYPE = re.compile(rb"^application/(?:[\w.-]+\+)?json\b")
+_FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 
 
-def nul_location(scope: Scope, body: bytes) -> str | None:
-    """Where a NUL character hides in the request ("path", "query" or "body"), if anywhere."""
-    if "\x00" in scope.get("path", ""):
+def _query_field(query: bytes) -> str:
+    """The parameter whose name or value holds a control character."""
+    for name, value in parse_qsl(
+        query.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace"
+    ):
+        if control_character_message(name + value, multiline=False):
+            return name if not control_character_message(name, multiline=False) else "query"
+    return "query"
+
+
+def control_location(scope: Scope, body: bytes) -> str | None:
+    """Where a control character hides in the request (the path, a query parameter by name,
+    or "body"), if anywhere this layer checks."""
+    if control_character_message(scope.get("path", ""), multiline=False):
         return "path"
     query: bytes = scope.get("query_string") or b""
-    if b"\x00" in query or b"%00" in query:
-        return "query"
-    content_type = dict(scope.get("headers") or []).get(b"content-type", b"")
-    if content_type.startswith(b"multipart/"):
-        # Uploaded files are bytes, not text; whatever keeps them decides.
+    if _QUERY_CONTROL.search(query):
+        return _query_field(query)
+    content_type = dict(scope.get("headers") or []).get(b"content-type", b"").lower()
+    if _JSON_TYPE.match(content_type) or content_type.startswith(_FORM_TYPES):
         return None
-    if b"\x00" in body or _JSON_NUL.search(body):
-        return "body"
-    if content_type.startswith(b"application/x-www-form-urlencoded") and b"%00" in body:
+    # Any other body is read by no route as text; still, NUL never passes.
+    if b"\x00" in body:
         return "body"
     return None
 
@@ -62,9 +79,9 @@ class BodyLimit:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        where = nul_location(scope, body)
+        where = control_location(scope, body)
         if where is not None:
-            await self._refuse_nul(send, where)
+            await self._refuse_control(send, where)
             return
         replayed = False
 
@@ -88,15 +105,15 @@ class BodyLimit:
             f"must be at most {self.max_bytes} bytes",
         )
 
-    async def _refuse_nul(self, send: Send, where: str) -> None:
+    async def _refuse_control(self, send: Send, where: str) -> None:
         await _problem(
             send,
             422,
             "invalid_character",
             "Invalid input",
-            f"the request {where} contains a NUL character",
+            f"{where}: must not contain control characters",
             where,
-            "must not contain the NUL character (U+0000)",
+            "must not contain control characters",
         )
 
 

@@ -4,10 +4,12 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from kassa.core.clock import InputDateTime
+
 
 class BillingRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    as_of: datetime | None = None
+    as_of: InputDateTime | None = None
 
 
 class BillingRunOut(BaseModel):

@@ -20,7 +20,7 @@ from kassa.billing.numbering import check_format
 from kassa.billing.runs import DEFAULT_BATCH, FAR_AHEAD, far_ahead_days, run_billing
 from kassa.cli.context import CLI_ACTOR, CliProblem, err, out, state
 from kassa.cli.tables import fields, when
-from kassa.core.clock import utcnow
+from kassa.core.clock import instant_in_utc, utcnow
 
 EXIT_INTERRUPTED = 130
 AS_OF_EXAMPLE = "2026-12-01T06:00:00Z"
@@ -41,7 +41,10 @@ def parse_as_of(value: str | None) -> datetime | None:
         raise typer.BadParameter(
             f"'{value}' has no time zone; add one, e.g. {AS_OF_EXAMPLE}", param_hint="--as-of"
         )
-    return parsed
+    try:
+        return instant_in_utc(parsed)
+    except ValueError as exc:
+        raise typer.BadParameter(f"'{value}' {exc}", param_hint="--as-of") from None
 
 
 def _confirm_far_ahead(days: int) -> None:

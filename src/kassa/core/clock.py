@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator
+
+OUT_OF_RANGE = "is out of range: in UTC it must fall within the years 1 to 9999"
 
 # How far this process's clock is moved from the system's. Only tests set it, to run the
 # calendar-bound tests on a chosen day; Kassa has no setting for it.
@@ -24,3 +29,19 @@ def as_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def instant_in_utc(value: datetime) -> datetime:
+    """An aware input moment in UTC, where every one is stored; ValueError when it has none
+    there (9999-12-31T23:59:59-12:00 is already year 10000). Naive values pass unchanged,
+    for the caller to refuse with its own words."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(OUT_OF_RANGE) from None
+
+
+# Every datetime the API reads: one that cannot be told in UTC is refused as its field's error.
+InputDateTime = Annotated[datetime, AfterValidator(instant_in_utc)]

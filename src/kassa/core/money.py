@@ -13,6 +13,10 @@ MICROS_PER_UNIT = 1_000_000
 MICRO_EXPONENT = 6
 # BIGINT micros hold about 9.2e12 units; keep well inside so sums cannot overflow.
 MAX_AMOUNT = Decimal("1000000000000")
+# How far a balance, and a customer's reservations together, may go (either way, for the
+# balance). With the amount limit this keeps every sum the databases compute on a customer's
+# row (limit - balance - reserved, balance + amount) inside BIGINT.
+MAX_BALANCE_MICROS = 4 * 10**18
 # Far from these magnitudes Decimal arithmetic overflows, or quietly underflows to zero; no
 # amount, rate or custom number needs them.
 MAX_MAGNITUDE = 30

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from kassa.core.clock import OUT_OF_RANGE
 from kassa.core.money import EXACT, AmountError, parse_amount
 from kassa.db.models import CustomField
 
@@ -43,7 +44,10 @@ def parse_datetime(value: Any) -> datetime:
         raise ValueProblem("must be a date and time like 2026-12-31T10:00:00Z") from exc
     if parsed.tzinfo is None:
         raise ValueProblem("must include a time zone offset, e.g. Z or +01:00")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueProblem(OUT_OF_RANGE) from None
 
 
 def parse_limit(field_type: str, value: Any) -> Decimal | date | datetime:

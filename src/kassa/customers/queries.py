@@ -8,6 +8,8 @@ from sqlalchemy import Integer, Select, column, or_, select, table, text
 from sqlalchemy.orm import Session
 
 from kassa.core.errors import NotFound, ValidationFailed
+from kassa.core.ids import id_from_text
+from kassa.core.names import name_key
 from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
 from kassa.customers.schemas import SHOWN_STATUSES
 from kassa.customers.status import shown_status_sql
@@ -15,12 +17,9 @@ from kassa.db.models import Customer
 
 # FTS5's trigram index answers substring queries of three characters or more.
 TRIGRAM = 3
+MAX_SEARCH_LENGTH = 200
 # That index on SQLite; its rowid is the customer's id.
 _NAME_SEARCH = table("customer_search", column("rowid", Integer))
-
-
-def name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
 
 
 def get_customer(session: Session, customer_id: int, *, for_update: bool = False) -> Customer:
@@ -54,7 +53,9 @@ def _search(stmt: Select[Customer], session: Session, q: str) -> tuple[Select[Cu
     if not key:
         return stmt, Customer.id
     like = Customer.name_key.like(_like_pattern(key), escape="\\")
-    by_id = Customer.id == int(key) if key.isdigit() and len(key) < 18 else None
+    # Only the digits an id is written in: "²²²" folds to the key "222" but names no id.
+    wanted_id = id_from_text(q)
+    by_id = Customer.id == wanted_id if wanted_id is not None else None
     if session.get_bind().dialect.name != "sqlite" or len(key) < TRIGRAM:
         return stmt.where(or_(like, by_id) if by_id is not None else like), Customer.id
     match = text("customer_search MATCH :terms").bindparams(terms=_fts_query(key))
@@ -80,6 +81,8 @@ def list_customers(
     stmt = select(Customer)
     order: Any = Customer.id
     if q:
+        if len(q) > MAX_SEARCH_LENGTH:
+            raise ValidationFailed.field("q", f"must be at most {MAX_SEARCH_LENGTH} characters")
         stmt, order = _search(stmt, session, q)
     if status:
         if status not in SHOWN_STATUSES:

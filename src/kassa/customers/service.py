@@ -236,6 +236,7 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
             currency=customer.currency,
             exponent=exponent,
             visible_comment="Initial available funds",
+            field="available_funds",
         )
         set_committed_value(customer, "balance_micros", posted.balance_after_micros)
     audit.record(session, actor, "create", "customer", customer.id, after=snapshot(customer))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, ValidationFailed
-from kassa.core.money import format_micros
+from kassa.core.money import MAX_BALANCE_MICROS, format_micros
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Unit
 from kassa.db.models import Authorization, BusinessModel, Customer
@@ -63,6 +63,15 @@ def available_micros(limit: int | None, balance: int, reserved: int) -> int | No
     return None if limit is None else limit - balance - reserved
 
 
+def _reservations_too_large(field: str, currency: str, exponent: int) -> ValidationFailed:
+    limit = format_micros(MAX_BALANCE_MICROS, exponent)
+    return ValidationFailed.field(
+        field,
+        f"too large: the customer's reservations would exceed {limit} {currency} in all",
+        code="amount_too_large",
+    )
+
+
 def business_model_services(raw: object) -> list[str]:
     if isinstance(raw, str):
         raw = json.loads(raw)
@@ -104,6 +113,7 @@ _EXTEND_HOLD = Prepared(
     .where(
         _customers.c.id == bindparam("cid"),
         _customers.c.status == "active",
+        _customers.c.reserved_micros <= bindparam("room"),
         _customers.c.credit_limit_micros.is_(None)
         | (
             _customers.c.credit_limit_micros
@@ -231,6 +241,8 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
                 },
             )
         granted = available
+    if reserved + granted > MAX_BALANCE_MICROS:
+        raise _reservations_too_large("amount", currency, exponent)
     _HOLD.rows(session, {"cid": customer_id, "amount": granted})
     auth = AuthorizationRecord(
         id=0,
@@ -288,15 +300,20 @@ def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -
         )
     more = amount_micros(data.amount, field="amount", max_decimals=RATED_DECIMALS)
     exponent = currency_exponent(session, auth.currency)
-    granted = _EXTEND_HOLD.first(session, {"cid": auth.customer_id, "amount": more})
+    granted = _EXTEND_HOLD.first(
+        session, {"cid": auth.customer_id, "amount": more, "room": MAX_BALANCE_MICROS - more}
+    )
     if granted is None:
-        available, status = _customer_funds(session, auth.customer_id)
+        limit, balance, reserved, status = _FUNDS.one(session, {"cid": auth.customer_id})
+        available = available_micros(limit, balance, reserved)
         if status != "active":
             raise Forbidden(
                 f"customer {auth.customer_id} is {status}",
                 code="customer_not_active" if status != "closed" else "customer_closed",
                 extra={"customer_status": status},
             )
+        if reserved + more > MAX_BALANCE_MICROS:
+            raise _reservations_too_large("amount", auth.currency, exponent)
         raise InsufficientFunds(
             f"customer {auth.customer_id} has {format_micros(max(available or 0, 0), exponent)} "
             f"{auth.currency} available",

@@ -14,6 +14,8 @@ from sqlalchemy import Table, bindparam, insert, select, update
 
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
+from kassa.core.errors import ValidationFailed
+from kassa.core.money import MAX_BALANCE_MICROS, format_micros
 from kassa.db.engine import Unit
 from kassa.db.models import Customer, CustomerClass, LedgerEntry
 from kassa.db.prepared import Prepared
@@ -38,9 +40,14 @@ _class_warnings = (
     .where(_classes.c.id == _customers.c.customer_class_id)
     .scalar_subquery()
 )
+# The range is checked on the balance as it stands (bounds computed in Python), never on the
+# sum: past 64 bits PostgreSQL fails the statement and SQLite quietly makes the sum a float.
 _MOVE_BALANCE = Prepared(
     update(_customers)
-    .where(_customers.c.id == bindparam("cid"))
+    .where(
+        _customers.c.id == bindparam("cid"),
+        _customers.c.balance_micros.between(bindparam("lowest"), bindparam("highest")),
+    )
     .values(
         balance_micros=_customers.c.balance_micros + bindparam("delta"),
         reserved_micros=_customers.c.reserved_micros - bindparam("release"),
@@ -88,16 +95,27 @@ def append_entry(
     authorization_id: int | None = None,
     external_id: str | None = None,
     occurred_at: datetime | None = None,
+    field: str = "amount",
 ) -> Posted:
     """Post ``amount_micros`` (positive; the type gives the sign), freeing ``release_micros`` of
     reservations in the same update, and raise any alert the new balance crosses.
 
     The balance update and the entry insert run in the caller's transaction, so either both
-    happen or neither does."""
+    happen or neither does. The caller holds the customer's row; an amount that would take
+    the balance past ``MAX_BALANCE_MICROS`` either way is a 422 on ``field``."""
     delta = ENTRY_SIGNS[entry_type] * amount_micros
-    row = _MOVE_BALANCE.one(
-        session, {"cid": customer_id, "delta": delta, "release": release_micros}
+    row = _MOVE_BALANCE.first(
+        session,
+        {
+            "cid": customer_id,
+            "delta": delta,
+            "release": release_micros,
+            "lowest": -MAX_BALANCE_MICROS - delta,
+            "highest": MAX_BALANCE_MICROS - delta,
+        },
     )
+    if row is None:
+        raise balance_too_large(field, currency, exponent)
     now = utcnow()
     (entry_id,) = _INSERT_ENTRY.one(
         session,
@@ -136,6 +154,15 @@ def append_entry(
         reserved_after_micros=int(row[1]),
         credit_limit_micros=row[2],
         created_at=now,
+    )
+
+
+def balance_too_large(field: str, currency: str, exponent: int) -> ValidationFailed:
+    limit = format_micros(MAX_BALANCE_MICROS, exponent)
+    return ValidationFailed.field(
+        field,
+        f"too large: the balance would exceed {limit} {currency} either way",
+        code="amount_too_large",
     )
 
 

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from kassa.core.amounts import Amount, OptionalAmount
+from kassa.core.clock import InputDateTime
 from kassa.core.ids import Id
 
 TransactionType = Literal[
@@ -93,7 +94,7 @@ class UsageRecordIn(BaseModel):
     customer_id: Id
     service: str = Field(max_length=64)
     amount: Amount
-    occurred_at: datetime
+    occurred_at: InputDateTime
     external_id: str = Field(min_length=1, max_length=128)
     description: str = Field(default="", max_length=1000)
 

@@ -75,6 +75,7 @@ def _post_one(session: Session, actor: Actor, index: int, record: UsageRecordIn)
         visible_comment=record.description or f"{record.service} usage",
         external_id=record.external_id,
         occurred_at=record.occurred_at,
+        field=f"records[{index}].amount",
     )
     return UsageResult(
         index=index, external_id=record.external_id, status="posted", transaction_id=posted.entry_id

@@ -2,6 +2,11 @@
 
 The JSON API maps errors app-wide; web routes use this route class so that their errors (and
 only theirs) become pages, through the mapping in :mod:`kassa.web.errors`.
+
+A row id in a web path is written ``{name:id}``: digits, read by the one reading of an id
+(:func:`kassa.core.ids.id_from_text`). Digits that name no row the databases can hold (zero,
+2**63 and beyond) read as no id, which the route's ``Id`` parameter refuses: a 404 page, not a
+number handed on to the database driver.
 """
 
 from __future__ import annotations
@@ -12,13 +17,28 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.convertors import Convertor, register_url_convertor
 
 from kassa.core.errors import KassaError
+from kassa.core.ids import id_from_text
 from kassa.web.errors import WebProblem, problem_for
 from kassa.web.render import redirect, render
 from kassa.web.session import CsrfRejected, LoginRequired
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class IdConvertor(Convertor[int | None]):
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> int | None:
+        return id_from_text(value)
+
+    def to_string(self, value: int | None) -> str:
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())
 
 
 def error_page(request: Request, problem: WebProblem) -> Response:

@@ -17,6 +17,8 @@ from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor, Permission, Role
 from kassa.auth.service import actor_for
+from kassa.core.errors import FieldErrors
+from kassa.core.text import control_character_message
 from kassa.db.engine import Database
 from kassa.db.models import User
 
@@ -116,8 +118,23 @@ def require(permission: Permission) -> Callable[..., Actor]:
     return _check
 
 
+def _check_text(form: FormData) -> None:
+    """Every typed value free of control characters (a tab or line break may stand in a text
+    area); uploaded files are bytes and not looked at. PostgreSQL text cannot hold NUL."""
+    errors = FieldErrors()
+    for name, value in form.multi_items():
+        if control_character_message(name, multiline=False):
+            errors.add("form", "a field name must not contain control characters")
+        elif isinstance(value, str):
+            message = control_character_message(value, multiline=True)
+            if message:
+                errors.add(name, message)
+    errors.raise_if_any(code="invalid_character")
+
+
 async def checked_form(request: Request) -> FormData:
-    """The posted form, once its CSRF token matches the session's (else 403)."""
+    """The posted form, once its CSRF token matches the session's (else 403) and its text
+    holds no control character (else 422, naming the field)."""
     form = await request.form()
     sent = form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER)
     expected = request.session.get(CSRF_KEY)
@@ -127,6 +144,7 @@ async def checked_form(request: Request) -> FormData:
         or not secrets.compare_digest(sent.encode(), expected.encode())
     ):
         raise CsrfRejected()
+    _check_text(form)
     return form
 
 

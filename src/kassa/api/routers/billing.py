@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from kassa.api.deps import Reader, database, require
+from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
 from kassa.billing import documents, queries, runs
 from kassa.billing.schemas import (
@@ -23,7 +24,7 @@ from kassa.db.engine import Database
 from kassa.db.models import BillingRun
 from kassa.db.pagination import paginate
 
-router = APIRouter(tags=["billing"])
+router = api_router(tags=["billing"])
 Biller = Depends(require(Permission.MOVE_MONEY))
 
 

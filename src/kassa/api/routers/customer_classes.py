@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from sqlalchemy import select
 
 from kassa.api.deps import Configurer, Reader, database
+from kassa.api.routing import api_router
 from kassa.auth.actor import Actor
 from kassa.core.ids import Id
 from kassa.customer_classes import service
@@ -17,7 +18,7 @@ from kassa.db.engine import Database
 from kassa.db.models import CustomerClass
 from kassa.db.pagination import paginate
 
-router = APIRouter(tags=["customer classes"])
+router = api_router(tags=["customer classes"])
 
 
 @router.get("/customer-classes", response_model=CustomerClassPage)

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from kassa.api.deps import CustomerManager, Reader, database
+from kassa.api.routing import api_router
 from kassa.auth.actor import Actor
 from kassa.core.ids import Id
 from kassa.currencies.service import currency_exponent
@@ -18,7 +19,7 @@ from kassa.customers.views import customer_out
 from kassa.db.engine import Database
 from kassa.ledger.authorizations import lapsed_holds
 
-router = APIRouter(tags=["customers"])
+router = api_router(tags=["customers"])
 
 
 @router.post("/customers", response_model=CustomerOut, status_code=201)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from kassa.api.deps import Reader, database, require
 from kassa.api.idempotency import money_call
+from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
 from kassa.core.clock import utcnow
 from kassa.core.errors import NotFound
@@ -36,7 +37,7 @@ from kassa.ledger.schemas import (
     UsageBatchOut,
 )
 
-router = APIRouter()
+router = api_router()
 MoneyMover = Depends(require(Permission.MOVE_MONEY))
 Authorizer = Depends(require(Permission.AUTHORIZE))
 IDEMPOTENCY_DOC = {

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from sqlalchemy import select
 
 from kassa.api.deps import Configurer, Reader, database
+from kassa.api.routing import api_router
 from kassa.auth.actor import Actor
 from kassa.business_models import service as business_models
 from kassa.business_models.service import (
@@ -29,7 +30,7 @@ from kassa.db.engine import Database
 from kassa.db.models import BusinessModel, Currency, CustomField
 from kassa.db.pagination import paginate
 
-router = APIRouter()
+router = api_router()
 Limit = Query(default=None, description="Page size, 1-500 (default 50)")
 Cursor = Query(default=None, description="next_cursor of the previous page")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from sqlalchemy import select
 
 from kassa.api.deps import database, require
+from kassa.api.routing import api_router
 from kassa.auth import service
 from kassa.auth.actor import Actor, Permission
 from kassa.auth.schemas import (
@@ -22,7 +23,7 @@ from kassa.db.engine import Database
 from kassa.db.models import ApiToken, AuditLog, User
 from kassa.db.pagination import paginate
 
-router = APIRouter(tags=["users"])
+router = api_router(tags=["users"])
 Admin = Depends(require(Permission.MANAGE_USERS))
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import Depends, Query, Response
 from sqlalchemy import select
 
 from kassa.api.deps import Configurer, Reader, database
+from kassa.api.routing import api_router
 from kassa.auth.actor import Actor
 from kassa.core.ids import Id
 from kassa.db.engine import Database
@@ -21,7 +22,7 @@ from kassa.notifications.schemas import (
     WebhookEndpointPatch,
 )
 
-router = APIRouter(tags=["webhooks"])
+router = api_router(tags=["webhooks"])
 
 
 @router.get("/webhook-endpoints", response_model=WebhookEndpointPage)

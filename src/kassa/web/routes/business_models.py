@@ -14,6 +14,7 @@ from kassa.auth.actor import Actor
 from kassa.business_models import service
 from kassa.business_models.service import BusinessModelIn, BusinessModelPatch
 from kassa.core.errors import KassaError
+from kassa.core.ids import Id
 from kassa.db.models import BusinessModel, Customer
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView, split_list, text
@@ -104,23 +105,23 @@ def create_model(
     return _save(request, actor, form, None)
 
 
-@router.get("/business-models/{model_id:int}", response_class=HTMLResponse)
-def edit_model_page(request: Request, model_id: int, _: Actor = Reader) -> Response:
+@router.get("/business-models/{model_id:id}", response_class=HTMLResponse)
+def edit_model_page(request: Request, model_id: Id, _: Actor = Reader) -> Response:
     with database(request).reading() as session:
         model = service.get_business_model(session, model_id)
     return _form_page(request, FormView(values=_values_of(model)), model)
 
 
-@router.post("/business-models/{model_id:int}", response_class=HTMLResponse)
+@router.post("/business-models/{model_id:id}", response_class=HTMLResponse)
 def update_model(
-    request: Request, model_id: int, actor: Actor = Configurer, form: FormData = CheckedForm
+    request: Request, model_id: Id, actor: Actor = Configurer, form: FormData = CheckedForm
 ) -> Response:
     return _save(request, actor, form, model_id)
 
 
-@router.post("/business-models/{model_id:int}/delete")
+@router.post("/business-models/{model_id:id}/delete")
 def delete_model(
-    request: Request, model_id: int, actor: Actor = Configurer, form: FormData = CheckedForm
+    request: Request, model_id: Id, actor: Actor = Configurer, form: FormData = CheckedForm
 ) -> Response:
     try:
         with database(request).transaction() as session:

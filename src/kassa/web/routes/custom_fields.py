@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
+from kassa.core.ids import Id
 from kassa.custom_fields import service
 from kassa.custom_fields.schemas import FIELD_TYPES, CustomFieldIn, CustomFieldPatch
 from kassa.db.models import CustomerClassField, CustomField
@@ -166,23 +167,23 @@ def create_field(
     return _save(request, actor, form, None)
 
 
-@router.get("/custom-fields/{field_id:int}", response_class=HTMLResponse)
-def edit_field_page(request: Request, field_id: int, _: Actor = Reader) -> Response:
+@router.get("/custom-fields/{field_id:id}", response_class=HTMLResponse)
+def edit_field_page(request: Request, field_id: Id, _: Actor = Reader) -> Response:
     with database(request).reading() as session:
         field = service.get_custom_field(session, field_id)
     return _form_page(request, FormView(values=_values_of(field)), field)
 
 
-@router.post("/custom-fields/{field_id:int}", response_class=HTMLResponse)
+@router.post("/custom-fields/{field_id:id}", response_class=HTMLResponse)
 def update_field(
-    request: Request, field_id: int, actor: Actor = Configurer, form: FormData = CheckedForm
+    request: Request, field_id: Id, actor: Actor = Configurer, form: FormData = CheckedForm
 ) -> Response:
     return _save(request, actor, form, field_id)
 
 
-@router.post("/custom-fields/{field_id:int}/delete")
+@router.post("/custom-fields/{field_id:id}/delete")
 def delete_field(
-    request: Request, field_id: int, actor: Actor = Configurer, form: FormData = CheckedForm
+    request: Request, field_id: Id, actor: Actor = Configurer, form: FormData = CheckedForm
 ) -> Response:
     try:
         with database(request).transaction() as session:

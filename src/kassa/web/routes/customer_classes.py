@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
+from kassa.core.ids import Id
 from kassa.currencies.service import list_currencies
 from kassa.custom_fields.service import list_custom_fields
 from kassa.customer_classes import service
@@ -124,23 +125,23 @@ def create_class(
     return _save(request, actor, form, None)
 
 
-@router.get("/customer-classes/{class_id:int}", response_class=HTMLResponse)
-def edit_class_page(request: Request, class_id: int, _: Actor = Reader) -> Response:
+@router.get("/customer-classes/{class_id:id}", response_class=HTMLResponse)
+def edit_class_page(request: Request, class_id: Id, _: Actor = Reader) -> Response:
     with database(request).reading() as session:
         values = kf.values_of(service.get_customer_class(session, class_id))
     return _form_page(request, FormView(values=values), class_id)
 
 
-@router.post("/customer-classes/{class_id:int}", response_class=HTMLResponse)
+@router.post("/customer-classes/{class_id:id}", response_class=HTMLResponse)
 def update_class(
-    request: Request, class_id: int, actor: Actor = Configurer, form: FormData = CheckedForm
+    request: Request, class_id: Id, actor: Actor = Configurer, form: FormData = CheckedForm
 ) -> Response:
     return _save(request, actor, form, class_id)
 
 
-@router.post("/customer-classes/{class_id:int}/delete")
+@router.post("/customer-classes/{class_id:id}/delete")
 def delete_class(
-    request: Request, class_id: int, actor: Actor = Configurer, form: FormData = CheckedForm
+    request: Request, class_id: Id, actor: Actor = Configurer, form: FormData = CheckedForm
 ) -> Response:
     try:
         with database(request).transaction() as session:

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
+from kassa.core.ids import Id
 from kassa.core.money import format_micros
 from kassa.currencies.service import currency_exponent
 from kassa.customer_classes.service import enabled_fields, get_customer_class
@@ -140,8 +141,8 @@ def show_customer(
     return render(request, "customers/show.html", context, status_code=status_code)
 
 
-@router.get("/customers/{customer_id:int}", response_class=HTMLResponse)
-def customer_page(request: Request, customer_id: int, tx: str = "", _: Actor = Reader) -> Response:
+@router.get("/customers/{customer_id:id}", response_class=HTMLResponse)
+def customer_page(request: Request, customer_id: Id, tx: str = "", _: Actor = Reader) -> Response:
     return show_customer(request, customer_id, history_cursor=tx)
 
 
@@ -169,8 +170,8 @@ def _edit_page(
     )
 
 
-@router.get("/customers/{customer_id:int}/edit", response_class=HTMLResponse)
-def edit_customer_page(request: Request, customer_id: int, _: Actor = CustomerManager) -> Response:
+@router.get("/customers/{customer_id:id}/edit", response_class=HTMLResponse)
+def edit_customer_page(request: Request, customer_id: Id, _: Actor = CustomerManager) -> Response:
     with database(request).reading() as session:
         customer = queries.get_customer(session, customer_id)
         out = customer_out(customer, currency_exponent(session, customer.currency))
@@ -181,10 +182,10 @@ def edit_customer_page(request: Request, customer_id: int, _: Actor = CustomerMa
     return _edit_page(request, customer_id, FormView(values=values))
 
 
-@router.post("/customers/{customer_id:int}/edit", response_class=HTMLResponse)
+@router.post("/customers/{customer_id:id}/edit", response_class=HTMLResponse)
 def edit_customer(
     request: Request,
-    customer_id: int,
+    customer_id: Id,
     actor: Actor = CustomerManager,
     form: FormData = CheckedForm,
 ) -> Response:
@@ -209,10 +210,10 @@ def edit_customer(
     return _edit_page(request, customer_id, view, problem.status)
 
 
-@router.post("/customers/{customer_id:int}/status")
+@router.post("/customers/{customer_id:id}/status")
 def customer_status(
     request: Request,
-    customer_id: int,
+    customer_id: Id,
     actor: Actor = CustomerManager,
     form: FormData = CheckedForm,
 ) -> Response:

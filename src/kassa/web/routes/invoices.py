@@ -9,6 +9,7 @@ from sqlalchemy import select
 from kassa.auth.actor import Actor
 from kassa.billing import documents, queries
 from kassa.core.errors import ValidationFailed
+from kassa.core.ids import Id
 from kassa.customers.queries import get_customer
 from kassa.db.models import Customer
 from kassa.web import ledger_view
@@ -70,8 +71,8 @@ def invoice_list(
     )
 
 
-@router.get("/invoices/{invoice_id:int}", response_class=HTMLResponse)
-def invoice_page(request: Request, invoice_id: int, _: Actor = Reader) -> Response:
+@router.get("/invoices/{invoice_id:id}", response_class=HTMLResponse)
+def invoice_page(request: Request, invoice_id: Id, _: Actor = Reader) -> Response:
     with database(request).reading() as session:
         invoice = queries.get_invoice(session, invoice_id)
         out = queries.invoice_out(session, invoice)
@@ -90,8 +91,8 @@ def invoice_page(request: Request, invoice_id: int, _: Actor = Reader) -> Respon
     )
 
 
-@router.get("/invoices/{invoice_id:int}/document", response_class=HTMLResponse)
-def invoice_document(request: Request, invoice_id: int, _: Actor = Reader) -> Response:
+@router.get("/invoices/{invoice_id:id}/document", response_class=HTMLResponse)
+def invoice_document(request: Request, invoice_id: Id, _: Actor = Reader) -> Response:
     settings = request.app.state.settings
     with database(request).reading() as session:
         invoice = queries.get_invoice(session, invoice_id)
@@ -106,8 +107,8 @@ def invoice_document(request: Request, invoice_id: int, _: Actor = Reader) -> Re
     )
 
 
-@router.get("/invoices/{invoice_id:int}/pdf")
-def invoice_pdf(request: Request, invoice_id: int, _: Actor = Reader) -> Response:
+@router.get("/invoices/{invoice_id:id}/pdf")
+def invoice_pdf(request: Request, invoice_id: Id, _: Actor = Reader) -> Response:
     filename, pdf = documents.document_pdf(
         database(request), invoice_id, request.app.state.settings.invoice_templates_dir
     )

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor, Permission
 from kassa.core.errors import KassaError, NotFound
+from kassa.core.ids import Id
 from kassa.currencies.service import currency_exponent
 from kassa.customers import queries
 from kassa.customers.views import customer_out
@@ -73,10 +74,10 @@ def _post_once(
             )
 
 
-@router.post("/customers/{customer_id:int}/transactions", response_class=HTMLResponse)
+@router.post("/customers/{customer_id:id}/transactions", response_class=HTMLResponse)
 def make_transaction(
     request: Request,
-    customer_id: int,
+    customer_id: Id,
     actor: Actor = MoneyMover,
     form: FormData = CheckedForm,
 ) -> Response:
@@ -112,11 +113,11 @@ def make_transaction(
     return show_customer(request, customer_id, transaction_form=view, status_code=problem.status)
 
 
-@router.post("/customers/{customer_id:int}/reservations/{authorization_id:int}/release")
+@router.post("/customers/{customer_id:id}/reservations/{authorization_id:id}/release")
 def release_reservation(
     request: Request,
-    customer_id: int,
-    authorization_id: int,
+    customer_id: Id,
+    authorization_id: Id,
     actor: Actor = Authorizer,
     form: FormData = CheckedForm,
 ) -> Response:

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor
 from kassa.core.errors import FieldErrors, KassaError
+from kassa.core.ids import Id
 from kassa.db.models import NotificationDelivery, WebhookEndpoint
 from kassa.db.pagination import paginate
 from kassa.notifications import service
@@ -186,16 +187,16 @@ def _endpoint_page(
     )
 
 
-@router.get("/webhooks/{endpoint_id:int}", response_class=HTMLResponse)
+@router.get("/webhooks/{endpoint_id:id}", response_class=HTMLResponse)
 def webhook_page(
-    request: Request, endpoint_id: int, status: str = "", cursor: str = "", _: Actor = Reader
+    request: Request, endpoint_id: Id, status: str = "", cursor: str = "", _: Actor = Reader
 ) -> Response:
     return _endpoint_page(request, endpoint_id, status=status.strip(), cursor=cursor)
 
 
-@router.post("/webhooks/{endpoint_id:int}", response_class=HTMLResponse)
+@router.post("/webhooks/{endpoint_id:id}", response_class=HTMLResponse)
 def update_webhook(
-    request: Request, endpoint_id: int, actor: Actor = Configurer, form: FormData = CheckedForm
+    request: Request, endpoint_id: Id, actor: Actor = Configurer, form: FormData = CheckedForm
 ) -> Response:
     values = _values(form)
     try:
@@ -213,9 +214,9 @@ def update_webhook(
     return redirect(f"/webhooks/{endpoint_id}")
 
 
-@router.post("/webhooks/{endpoint_id:int}/delete")
+@router.post("/webhooks/{endpoint_id:id}/delete")
 def delete_webhook(
-    request: Request, endpoint_id: int, actor: Actor = Configurer, form: FormData = CheckedForm
+    request: Request, endpoint_id: Id, actor: Actor = Configurer, form: FormData = CheckedForm
 ) -> Response:
     with database(request).transaction() as session:
         url = service.get_endpoint(session, endpoint_id).url
