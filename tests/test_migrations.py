@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
+from kassa.core.clock import utcnow
 from kassa.db import migrate
 from kassa.db.base import Base
 from kassa.db.engine import Database, make_engine
@@ -128,7 +130,8 @@ def test_rekeying_invoice_lines_keeps_every_line(api: Api, db: Database) -> None
             f"/customers/{customer}/authorizations", {"amount": amount, "service": service}
         ).json()
         assert api.post(f"/authorizations/{auth['id']}/commit", {"amount": amount}).is_success
-    assert api.post("/billing-runs", {"as_of": "2030-01-15T00:00:00Z"}).is_success
+    later = (utcnow() + timedelta(days=70)).isoformat()
+    assert api.post("/billing-runs", {"as_of": later}).is_success
     before = _lines(db.engine)
     assert len(before) >= 2
     db.engine.dispose()

@@ -18,13 +18,15 @@ from sqlalchemy import func, select
 from kassa.app import create_app
 from kassa.billing import documents
 from kassa.billing.queries import get_invoice
+from kassa.core.clock import utcnow
 from kassa.core.errors import NotFound
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
 from kassa.db.models import InvoiceDocument
 from tests.conftest import Api, customer_body
 
-LATER = "2030-01-15T00:00:00Z"
+# Past the end of a customer's first periods, whenever they were created; within the horizon.
+LATER = (utcnow() + timedelta(days=70)).isoformat()
 OPERATOR_TEMPLATE = """<!doctype html>
 <html><body>
 <h1 class="operator-template">Statement {{ invoice.number }}</h1>

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
+from kassa.core.clock import utcnow
 from kassa.db.engine import Database
 from kassa.db.models import BillingPeriod, Customer, LedgerEntry
 from tests.conftest import Api, customer_body
 
-LATER = "2030-01-15T00:00:00Z"
+# Past the end of a customer's first periods, whenever they were created; within the horizon.
+LATER = (utcnow() + timedelta(days=70)).isoformat()
 
 
 def _class(api: Api, name: str, **fields: object) -> int:
