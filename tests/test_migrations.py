@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, column, inspect, select, table
 
+from kassa.billing.run_status import expire_lapsed_runs
 from kassa.db import migrate
-from kassa.db.base import Base
+from kassa.db.base import Base, UTCDateTime
 from kassa.db.engine import Database, make_engine
+from kassa.db.models import BillingRun
 from tests.conftest import PG_SERVER, Api, create_pg_database, customer_body
 from tests.when import after_first_periods
 
@@ -165,3 +168,47 @@ def test_customers_from_before_billing_get_the_period_a_new_customer_would(
     downgrade(db.engine, "0002")
     migrate.upgrade(db.engine)
     assert _periods(db.engine) == opened_at_creation
+
+
+def test_runs_running_before_0006_get_a_lease_from_their_start(db: Database) -> None:
+    """0006 gives each run still running a lease until six hours after its start (the rule
+    that took a run for dead before); going back, interrupted runs become failed ones."""
+    db.engine.dispose()
+    downgrade(db.engine, "0004")
+    started = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    before = table(  # billing_runs as 0004 left it
+        "billing_runs",
+        column("as_of", UTCDateTime()),
+        column("status"),
+        column("triggered_by"),
+        column("periods_closed"),
+        column("invoices_issued"),
+        column("started_at", UTCDateTime()),
+    )
+    with db.engine.begin() as conn:
+        for status in ("running", "finished"):
+            conn.execute(
+                before.insert().values(
+                    as_of=started,
+                    status=status,
+                    triggered_by="cli",
+                    periods_closed=3,
+                    invoices_issued=3,
+                    started_at=started,
+                )
+            )
+    migrate.upgrade(db.engine)
+    with db.reading() as session:
+        running, finished = session.scalars(select(BillingRun).order_by(BillingRun.id)).all()
+        assert running.lease_expires_at == started + timedelta(hours=6)
+        assert finished.lease_expires_at is None
+        assert (running.customers_done, running.customers_total) == (0, None)
+    with db.transaction() as session:
+        expire_lapsed_runs(session, started + timedelta(hours=7))
+    downgrade(db.engine, "0004")
+    assert _rows(db.engine, "SELECT status, error FROM billing_runs ORDER BY id") == [
+        ("failed", "did not finish"),
+        ("finished", None),
+    ]
+    migrate.upgrade(db.engine)
+    assert schema_diff(db.engine) == []

@@ -14,6 +14,7 @@ from kassa.api.app import install_api
 from kassa.api.body_limit import BodyLimit
 from kassa.api.routers import health
 from kassa.background import Housekeeper
+from kassa.billing.background import BackgroundRuns
 from kassa.billing.scheduler import BillingScheduler
 from kassa.bootstrap import session_secret
 from kassa.core.settings import Settings
@@ -24,11 +25,13 @@ from kassa.notifications.worker import Notifier
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     db = db or Database.from_settings(settings)
+    background_runs = BackgroundRuns(db)
     # Background work of every server process; each one is safe to run in many processes.
     workers = (
         Housekeeper(db, settings.sweep_interval_seconds),
         Notifier(db, settings),
         BillingScheduler(db, settings),
+        background_runs,
     )
 
     @asynccontextmanager
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.background_runs = background_runs
     with db.transaction() as session:
         secret = session_secret(session, settings)
     problems.install(app)

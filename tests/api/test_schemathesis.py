@@ -7,6 +7,8 @@ earlier ones created.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
 from fastapi import FastAPI
@@ -38,8 +40,12 @@ def problem_details_on_client_errors(
 
 
 @pytest.fixture
-def fuzzed_app(settings: Settings, db: Database) -> FastAPI:
-    return create_app(settings, db)
+def fuzzed_app(settings: Settings, db: Database) -> Iterator[FastAPI]:
+    app = create_app(settings, db)
+    yield app
+    # Schemathesis calls the app without its lifespan: the billing runs it started with
+    # "wait": false stop here, before the database goes.
+    app.state.background_runs.stop()
 
 
 def _fuzz(operation: schemathesis.APIOperation) -> str | None:

@@ -22,6 +22,7 @@ import typer
 from sqlalchemy import func, select
 
 from kassa.auth.actor import SYSTEM
+from kassa.billing.run_status import LAPSED
 from kassa.billing.runs import LEASE_KEY, run_billing
 from kassa.billing.scheduler import BillingScheduler
 from kassa.cli.billing import parse_as_of
@@ -36,11 +37,14 @@ from kassa.db.engine import Database
 from kassa.db.models import AppSetting, BillingPeriod, BillingRun, Customer, Invoice, LedgerEntry
 from kassa.ledger.schemas import TransactionIn
 from kassa.ledger.transactions import post_transaction
+from tests.conftest import Api
 
 KINDS = ("daily", "weekly", "semimonthly", "monthly", "monthly_anniversary", "thirty_days")
 ZONES = ("UTC", "Europe/Prague", "America/New_York", "Asia/Tokyo", "Australia/Sydney")
 # The `kassa` command of this interpreter's environment, whatever its bin folder.
 KASSA = (sys.executable, "-m", "kassa.cli")
+# Short, so that a killed run is found interrupted within seconds.
+LEASE_SECONDS_IN_TESTS = 4
 pytestmark = pytest.mark.slow
 
 
@@ -130,13 +134,16 @@ def _check_closed_once(db: Database, as_of: datetime, expected: int) -> None:
     assert {c: int(ledger.get(c) or 0) for c in balances} == balances
 
 
-def _kassa_env(database_url: str) -> dict[str, str]:
+def _kassa_env(database_url: str, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KASSA_")}
     env["KASSA_DATABASE_URL"] = database_url
+    env.update({f"KASSA_{name.upper()}": value for name, value in settings.items()})
     return env
 
 
-def _bill_run(database_url: str, as_of: datetime, batch_size: int) -> subprocess.Popen[str]:
+def _bill_run(
+    database_url: str, as_of: datetime, batch_size: int, **settings: str
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             *KASSA,
@@ -147,11 +154,25 @@ def _bill_run(database_url: str, as_of: datetime, batch_size: int) -> subprocess
             str(batch_size),
             "--yes",
         ],
-        env=_kassa_env(database_url),
+        env=_kassa_env(database_url, **settings),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _kill_mid_way(db: Database, victim: subprocess.Popen[str]) -> None:
+    """SIGKILL ``victim`` once its run has closed some periods."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and victim.poll() is None:
+        with db.reading() as session:
+            closed = int(session.scalar(select(func.max(BillingRun.periods_closed))) or 0)
+        if closed > 0:
+            victim.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    victim.communicate(timeout=60)
+    assert victim.returncode == -signal.SIGKILL, "the run ended before it could be killed"
 
 
 def _as_of(days: int) -> datetime:
@@ -209,18 +230,7 @@ def test_a_killed_bill_run_is_completed_by_the_next(db: Database, database_url: 
     _populate(db, 80, ("daily",))
     as_of = _as_of(20)
     expected = _expected_periods(db, as_of)
-    victim = _bill_run(database_url, as_of, batch_size=2)
-    deadline = time.monotonic() + 300
-    closed = 0
-    while time.monotonic() < deadline and victim.poll() is None:
-        with db.reading() as session:
-            closed = int(session.scalar(select(func.max(BillingRun.periods_closed))) or 0)
-        if closed > 0:
-            victim.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    victim.communicate(timeout=60)
-    assert victim.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    _kill_mid_way(db, _bill_run(database_url, as_of, batch_size=2))
     with db.reading() as session:
         (status, partial), *_ = session.execute(
             select(BillingRun.status, BillingRun.periods_closed)
@@ -235,6 +245,47 @@ def test_a_killed_bill_run_is_completed_by_the_next(db: Database, database_url: 
             select(BillingRun.status, BillingRun.periods_closed).order_by(BillingRun.id.desc())
         ).first()
     assert second is not None and tuple(second) == ("finished", expected - partial)
+    _check_closed_once(db, as_of, expected)
+
+
+def test_a_killed_run_is_interrupted_once_its_lease_lapses(
+    api: Api, db: Database, database_url: str
+) -> None:
+    """A run's lease outlives its transactions by the lease; killed, it stops renewing it."""
+    _populate(db, 80, ("daily",))
+    as_of = _as_of(20)
+    expected = _expected_periods(db, as_of)
+    lease = LEASE_SECONDS_IN_TESTS
+    _kill_mid_way(
+        db, _bill_run(database_url, as_of, batch_size=2, billing_run_lease_seconds=str(lease))
+    )
+    killed_at = time.monotonic()
+    with db.reading() as session:
+        victim = session.scalars(select(BillingRun)).one()
+    partial = victim.periods_closed
+    assert 0 < partial < expected
+    assert victim.lease_expires_at is not None
+    assert victim.lease_expires_at - victim.started_at <= timedelta(seconds=lease + 60)
+    seen = [api.get(f"/billing-runs/{victim.id}").json()["status"]]
+    while seen[-1] == "running" and time.monotonic() < killed_at + lease + 30:
+        time.sleep(0.2)
+        seen.append(api.get(f"/billing-runs/{victim.id}").json()["status"])
+    assert seen[0] == "running" and seen[-1] == "interrupted", seen
+    assert time.monotonic() - killed_at >= lease - 1  # not before the lease lapsed
+    survivor = _bill_run(database_url, as_of, batch_size=2, billing_run_lease_seconds=str(lease))
+    _, stderr = survivor.communicate(timeout=600)
+    assert survivor.returncode == 0, stderr
+    dead = api.get(f"/billing-runs/{victim.id}").json()
+    assert dead["status"] == "interrupted" and dead["periods_closed"] == partial
+    assert dead["error"] == LAPSED and dead["finished_at"] is not None
+    with db.reading() as session:
+        rows = session.execute(
+            select(BillingRun.status, BillingRun.periods_closed).order_by(BillingRun.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("interrupted", partial),
+        ("finished", expected - partial),
+    ]
     _check_closed_once(db, as_of, expected)
 
 
@@ -261,7 +312,7 @@ def test_a_run_far_ahead_needs_yes_when_nobody_can_be_asked(
 ) -> None:
     _populate(db, 2, ("monthly",))
     proc = subprocess.run(
-        [*KASSA, "bill-run", "--as-of", _as_of(400).isoformat()],
+        [*KASSA, "bill-run", "--as-of", _as_of(200).isoformat()],
         env=_kassa_env(database_url),
         capture_output=True,
         text=True,

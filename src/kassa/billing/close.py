@@ -1,8 +1,11 @@
 """Closing billing periods, a batch of customers at a time, with set-based SQL.
 
-Each batch is one transaction: the customers' rows are locked (rows another run holds are
-skipped, and each row is re-checked), so a period closes exactly once however runs overlap,
-and a run killed halfway leaves only whole batches behind for the next run to continue from.
+Each batch is one short transaction: the customers' rows are locked in id order and each row
+is re-checked once locked, so a period closes exactly once however runs overlap, and a run
+killed halfway leaves only whole batches behind for the next run to continue from. A batch
+closes a bounded number of periods: a customer far behind (daily periods, a run a year ahead)
+gets the rest in the caller's next transactions, so no transaction holds the customers' rows
+(or SQLite's write lock) for long and real-time calls for them wait a fraction of a second.
 
 An entry belongs to the first period that closes after it was posted: closing marks every
 unbilled entry created before the period's end, so an entry that lands late is billed in the
@@ -27,12 +30,19 @@ from kassa.core.clock import utcnow
 from kassa.currencies.service import currency_exponent
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
 
+# How long a batch waits for a customer's row that another transaction holds (on PostgreSQL):
+# a real-time call holds it for milliseconds, another run's batch for well under a second. A
+# transaction left open on it for longer fails the run, which says why; the next run goes on.
+LOCK_TIMEOUT = "30s"
+
 
 @dataclass
 class CloseResult:
     periods_closed: int = 0
     invoices_issued: int = 0
     invoice_ids: list[int] = field(default_factory=list)
+    # Customers of the batch with periods still due once it reached its periods' bound.
+    unfinished: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -74,8 +84,10 @@ def _lock_due(session: Session, ids: list[int], as_of: datetime) -> list[DueCust
                 Customer.created_at,
             )
             .where(among(session, Customer.id, ids), Customer.period_end_at <= as_of)
+            # Locked in id order, as every batch does, so that overlapping runs queue on each
+            # other's rows instead of deadlocking; PostgreSQL re-checks each row once it has it.
             .order_by(Customer.id)
-            .with_for_update(skip_locked=True)
+            .with_for_update()
         )
         .tuples()
         .all()
@@ -130,10 +142,15 @@ def close_batch(
     as_of: datetime,
     run_id: int | None,
     number_format: str,
+    max_periods: int,
     user_id: int | None = None,
 ) -> CloseResult:
-    """Close every period of these customers that ended at or before ``as_of``."""
+    """Close the periods of these customers that ended at or before ``as_of``, oldest first:
+    all of them, or as many rounds (one period per customer each) as fit in ``max_periods``
+    (always the first round). The customers left with periods due are ``unfinished``."""
     result = CloseResult()
+    if session.connection().dialect.name == "postgresql":
+        session.connection().exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
     with cyclic_gc_paused():
         due = _lock_due(session, sorted(customer_ids), as_of)
         if not due:
@@ -143,6 +160,9 @@ def close_batch(
             drafts = _close_round(session, due, classes, run_id, number_format, user_id, result)
             result.invoice_ids.extend(d.invoice_id for d in drafts)
             due = [c for c in due if c.end <= as_of]
+            if due and result.periods_closed + len(due) > max_periods:
+                result.unfinished = [c.id for c in due]
+                break
     return result
 
 

@@ -13,7 +13,7 @@ however many runs overlap, an invoice falls overdue once and a suspension is rep
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -252,10 +252,16 @@ def _suspend(session: Session, as_of: datetime, customer_ids: list[int]) -> int:
     return suspended
 
 
-def run_collection(db: Database, as_of: datetime, *, batch_size: int = DEFAULT_BATCH) -> Collected:
+def run_collection(
+    db: Database,
+    as_of: datetime,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    after_batch: Callable[[], None] | None = None,
+) -> Collected:
     """Apply collection as of ``as_of`` to every customer it concerns, a batch of customers per
     short transaction (payments on them wait for a batch, never for the whole run); owns its
-    transactions."""
+    transactions. ``after_batch`` runs after each committed batch (a run renews its lease)."""
     total = Collected()
     after = 0
     while True:
@@ -265,4 +271,6 @@ def run_collection(db: Database, as_of: datetime, *, batch_size: int = DEFAULT_B
             return total
         with db.transaction() as session:
             total.add(collect_batch(session, as_of, ids))
+        if after_batch:
+            after_batch()
         after = ids[-1]

@@ -18,7 +18,7 @@ import uuid
 
 from sqlalchemy.exc import IntegrityError
 
-from kassa.billing.runs import RunSummary, run_billing, take_scheduler_lease
+from kassa.billing.runs import RunSummary, carry_out, start_run, take_scheduler_lease
 from kassa.core.clock import utcnow
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
@@ -57,8 +57,8 @@ class BillingScheduler:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            # A run in progress is left to finish or to die with the process: either way the
-            # next run completes what it did not.
+            # A run in progress ends after its current transaction, interrupted; the next run
+            # completes what it did not.
             self._thread.join(timeout=5)
             self._thread = None
 
@@ -74,13 +74,16 @@ class BillingScheduler:
         """One round: the billing as of now if this process holds the lease, else None."""
         if not self.take_lease():
             return None
-        return run_billing(
+        run = start_run(
             self.db,
             None,
             as_of=utcnow(),
             triggered_by="scheduler",
             number_format=self.settings.invoice_number_format,
+            lease_seconds=self.settings.billing_run_lease_seconds,
         )
+        # Stopping the server stops the run after its current transaction.
+        return carry_out(self.db, run, stop=self._stop)
 
     def _pause(self, first: bool) -> float:
         # Spread the processes' rounds so they do not all wake at once.

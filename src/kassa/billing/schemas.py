@@ -4,21 +4,28 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from kassa.billing.run_status import RunStatus
 from kassa.core.clock import InputDateTime
 
 
 class BillingRunIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     as_of: InputDateTime | None = None
+    # False: answer 202 with the run at once and carry it out in the background.
+    wait: bool = True
 
 
 class BillingRunOut(BaseModel):
     id: int
     as_of: datetime
-    status: str
+    status: RunStatus
     triggered_by: str
     periods_closed: int
     invoices_issued: int
+    # Progress: the customers with periods due when the run started, and those gone through.
+    customers_total: int | None = None
+    customers_done: int = 0
+    # What collection did; null until the run has finished.
     invoices_overdue: int | None = None
     customers_suspended: int | None = None
     error: str | None = None

@@ -17,7 +17,14 @@ from rich.progress import (
 )
 
 from kassa.billing.numbering import check_format
-from kassa.billing.runs import DEFAULT_BATCH, FAR_AHEAD, far_ahead_days, run_billing
+from kassa.billing.runs import (
+    DEFAULT_BATCH,
+    FAR_AHEAD,
+    PERIODS_PER_TRANSACTION,
+    check_as_of,
+    far_ahead_days,
+    run_billing,
+)
 from kassa.cli.context import CLI_ACTOR, CliProblem, err, out, state
 from kassa.cli.tables import fields, when
 from kassa.core.clock import instant_in_utc, utcnow
@@ -72,14 +79,17 @@ def bill_run(
         None,
         "--as-of",
         help="Close the periods that ended before this instant, ISO 8601 with a zone "
-        f"(e.g. {AS_OF_EXAMPLE}). Default: now. A later instant closes periods early.",
+        f"(e.g. {AS_OF_EXAMPLE}). Default: now. A later instant closes periods early, up to "
+        "KASSA_BILLING_HORIZON_DAYS (default 366) days ahead.",
     ),
     batch_size: int = typer.Option(
         DEFAULT_BATCH,
         "--batch-size",
         min=1,
         max=100_000,
-        help="Customers closed, then collected, per database transaction.",
+        help="Customers per database transaction, when closing periods and then in collection. "
+        f"A transaction closes at most {PERIODS_PER_TRANSACTION} periods (or one per customer of "
+        "a larger batch): a customer far behind gets the rest in the next ones.",
     ),
     yes: bool = typer.Option(
         False,
@@ -96,11 +106,13 @@ def bill_run(
     Prints a progress bar on the terminal and a summary at the end.
     """
     moment = parse_as_of(as_of)
-    ahead = far_ahead_days(moment, utcnow())
-    if ahead is not None and not yes:
-        _confirm_far_ahead(ahead)
     cli = state(ctx)
     settings = cli.settings()
+    now = utcnow()
+    check_as_of(moment, now, settings.billing_horizon_days)
+    ahead = far_ahead_days(moment, now)
+    if ahead is not None and not yes:
+        _confirm_far_ahead(ahead)
     try:
         check_format(settings.invoice_number_format)
     except ValueError as exc:
@@ -132,13 +144,16 @@ def bill_run(
                 triggered_by="cli",
                 number_format=settings.invoice_number_format,
                 batch_size=batch_size,
+                horizon_days=settings.billing_horizon_days,
+                lease_seconds=settings.billing_run_lease_seconds,
                 progress=advance,
             )
             task_total = progress.tasks[0].total or 0
             progress.update(task, completed=task_total, total=task_total)
     except KeyboardInterrupt:
         err().print(
-            "Interrupted. What was closed stays closed; the next run completes the rest.",
+            "Interrupted. What was closed stays closed; the run is marked interrupted and the "
+            "next run completes the rest.",
             markup=False,
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None

@@ -39,6 +39,7 @@ OPTION_FOR_FIELD = {
     "password": "--password",
     "role": "--role",
     "user": "--user",
+    "as_of": "--as-of",
 }
 
 

@@ -17,6 +17,13 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _env_positive(name: str, default: int) -> int:
+    value = _env_int(name, default)
+    if value < 1:
+        raise ValueError(f"{name} must be 1 or more, got {value}")
+    return value
+
+
 def _env_float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -52,6 +59,12 @@ class Settings:
     # How often the server's scheduler starts a billing run (0: never; use `kassa bill-run`).
     billing_interval_seconds: int = 300
     invoice_number_format: str = "INV-{year}-{seq:06}"
+    # How far ahead of now a billing run's as_of may be: a mistyped year would otherwise
+    # invoice centuries of periods in one go.
+    billing_horizon_days: int = 366
+    # A billing run renews its lease with every transaction; one silent this long is taken for
+    # dead (interrupted), and the next run completes its work.
+    billing_run_lease_seconds: int = 60
     # Notifications: how often each server process delivers them (0: never), the first retry
     # delay (later ones grow from it) and how many attempts a delivery gets before it fails.
     notify_interval_seconds: int = 10
@@ -80,6 +93,8 @@ class Settings:
             billing_interval_seconds=_env_int("KASSA_BILLING_INTERVAL_SECONDS", 300),
             invoice_number_format=os.environ.get("KASSA_INVOICE_NUMBER_FORMAT")
             or "INV-{year}-{seq:06}",
+            billing_horizon_days=_env_positive("KASSA_BILLING_HORIZON_DAYS", 366),
+            billing_run_lease_seconds=_env_positive("KASSA_BILLING_RUN_LEASE_SECONDS", 60),
             notify_interval_seconds=_env_int("KASSA_NOTIFY_INTERVAL_SECONDS", 10),
             webhook_backoff_seconds=_env_float("KASSA_WEBHOOK_BACKOFF_SECONDS", 5.0),
             webhook_max_attempts=_env_int("KASSA_WEBHOOK_MAX_ATTEMPTS", 10),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from fastapi import Depends, Query, Request
@@ -12,6 +13,7 @@ from kassa.api.deps import Reader, database, require
 from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
 from kassa.billing import documents, queries, runs
+from kassa.billing.run_status import shown_status
 from kassa.billing.schemas import (
     BillingRunIn,
     BillingRunOut,
@@ -19,6 +21,7 @@ from kassa.billing.schemas import (
     InvoiceOut,
     InvoicePage,
 )
+from kassa.core.clock import utcnow
 from kassa.core.ids import Id
 from kassa.db.engine import Database
 from kassa.db.models import BillingRun
@@ -28,39 +31,64 @@ router = api_router(tags=["billing"])
 Biller = Depends(require(Permission.MOVE_MONEY))
 
 
-def _run_out(run: BillingRun) -> BillingRunOut:
+def _run_out(run: BillingRun, now: datetime) -> BillingRunOut:
     return BillingRunOut(
         id=run.id,
         as_of=run.as_of,
-        status=run.status,
+        status=shown_status(run, now),
         triggered_by=run.triggered_by,
         periods_closed=run.periods_closed,
         invoices_issued=run.invoices_issued,
+        customers_total=run.customers_total,
+        customers_done=run.customers_done,
+        invoices_overdue=run.invoices_overdue,
+        customers_suspended=run.customers_suspended,
         error=run.error,
         started_at=run.started_at,
         finished_at=run.finished_at,
     )
 
 
-@router.post("/billing-runs", response_model=BillingRunOut, status_code=201)
+def _read_run(db: Database, run_id: int) -> BillingRunOut:
+    with db.reading() as session:
+        return _run_out(runs.get_run(session, run_id), utcnow())
+
+
+@router.post(
+    "/billing-runs",
+    response_model=BillingRunOut,
+    status_code=201,
+    responses={
+        202: {"model": BillingRunOut, "description": "Started; carried on in the background"}
+    },
+)
 def start_billing_run(
     request: Request,
+    response: Response,
     body: BillingRunIn | None = None,
     actor: Actor = Biller,
     db: Database = Depends(database),
 ) -> BillingRunOut:
-    summary = runs.run_billing(
+    settings = request.app.state.settings
+    body = body or BillingRunIn()
+    run = runs.start_run(
         db,
         actor,
-        body.as_of if body else None,
+        body.as_of,
         triggered_by="api",
-        number_format=request.app.state.settings.invoice_number_format,
+        number_format=settings.invoice_number_format,
+        horizon_days=settings.billing_horizon_days,
+        lease_seconds=settings.billing_run_lease_seconds,
     )
-    with db.reading() as session:
-        out = _run_out(runs.get_run(session, summary.id))
-    out.invoices_overdue = summary.invoices_overdue
-    out.customers_suspended = summary.customers_suspended
-    return out
+    if not body.wait:
+        # Read before the work starts: the answer shows the run as it began, running.
+        started = _read_run(db, run.id)
+        request.app.state.background_runs.launch(run)
+        response.status_code = 202
+        response.headers["Location"] = f"{request.url.path}/{run.id}"
+        return started
+    runs.carry_out(db, run)
+    return _read_run(db, run.id)
 
 
 @router.get("/billing-runs", response_model=BillingRunPage)
@@ -70,19 +98,19 @@ def list_billing_runs(
     _: Actor = Reader,
     db: Database = Depends(database),
 ) -> BillingRunPage:
+    now = utcnow()
     with db.reading() as session:
         rows, next_cursor = paginate(
             session, select(BillingRun), BillingRun.id, limit=limit, cursor=cursor
         )
-        return BillingRunPage(items=[_run_out(r) for r in rows], next_cursor=next_cursor)
+        return BillingRunPage(items=[_run_out(r, now) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/billing-runs/{run_id}", response_model=BillingRunOut)
 def get_billing_run(
     run_id: Id, _: Actor = Reader, db: Database = Depends(database)
 ) -> BillingRunOut:
-    with db.reading() as session:
-        return _run_out(runs.get_run(session, run_id))
+    return _read_run(db, run_id)
 
 
 @router.get("/customers/{customer_id}/invoices", response_model=InvoicePage)

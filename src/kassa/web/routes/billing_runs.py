@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor, Permission
 from kassa.billing import runs
+from kassa.billing.run_status import shown_status
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.errors import KassaError, ValidationFailed
 from kassa.core.pagination import decode_int_cursor, encode_cursor
@@ -44,6 +45,13 @@ def _finished(run: BillingRun) -> str:
     return finished.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _progress(run: BillingRun) -> str:
+    """How far a running run has got, in customers."""
+    if run.status != "running" or run.customers_total is None:
+        return ""
+    return f"{run.customers_done:,} of {run.customers_total:,} customers"
+
+
 def _page(session: Session, cursor: str) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first, keyset-paged on the run id."""
     before = decode_int_cursor(cursor or None)
@@ -51,9 +59,12 @@ def _page(session: Session, cursor: str) -> tuple[list[dict[str, Any]], str | No
     if before is not None:
         stmt = stmt.where(BillingRun.id < before)
     found = session.execute(stmt.order_by(BillingRun.id.desc()).limit(PAGE_SIZE + 1)).all()
+    now = utcnow()
     rows = [
         {
             "run": run,
+            "status": shown_status(run, now),
+            "progress": _progress(run),
             "as_of": _minute(run.as_of),
             "started": _minute(run.started_at),
             "finished": _finished(run),
@@ -113,10 +124,13 @@ def run_billing_now(
     request: Request, actor: Actor = Biller, form: FormData = CheckedForm
 ) -> Response:
     values = {"as_of": text(form, "as_of"), "bill_ahead": text(form, "bill_ahead")}
+    settings = request.app.state.settings
     problem: WebProblem
     try:
         as_of = parse_as_of(values["as_of"])
-        ahead = runs.far_ahead_days(as_of, utcnow())
+        now = utcnow()
+        runs.check_as_of(as_of, now, settings.billing_horizon_days)
+        ahead = runs.far_ahead_days(as_of, now)
         if as_of is not None and ahead is not None and not values["bill_ahead"]:
             return _confirm_far_ahead(request, values, as_of, ahead)
         summary = runs.run_billing(
@@ -124,7 +138,9 @@ def run_billing_now(
             actor,
             as_of,
             triggered_by="web",
-            number_format=request.app.state.settings.invoice_number_format,
+            number_format=settings.invoice_number_format,
+            horizon_days=settings.billing_horizon_days,
+            lease_seconds=settings.billing_run_lease_seconds,
         )
     except KassaError as exc:
         problem = problem_for(exc)
