@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from kassa.db import migrate
 from kassa.db.base import Base
@@ -163,3 +164,36 @@ def test_customers_from_before_billing_get_the_period_a_new_customer_would(
     downgrade(db.engine, "0002")
     migrate.upgrade(db.engine)
     assert _periods(db.engine) == opened_at_creation
+
+
+def test_name_keys_are_folded_for_existing_rows_and_kept_distinct(api: Api, db: Database) -> None:
+    """0008 gives business models and classes a name key and folds customers' anew; names
+    that already shared a key under the new folding keep distinct keys."""
+    ligature = api.post("/customers", customer_body(name="Zone ² Networks")).json()["id"]
+    db.engine.dispose()
+    downgrade(db.engine, "0004")
+    assert _rows(db.engine, f"SELECT name_key FROM customers WHERE id = {ligature}") == [
+        ("zone ² networks",)
+    ]
+    with db.engine.begin() as conn:
+        for name in ("Über", "über"):
+            conn.execute(
+                text(
+                    "INSERT INTO business_models (name, description, services, created_at, "
+                    "updated_at) VALUES (:name, '', '[]', :now, :now)"
+                ),
+                {"name": name, "now": datetime(2026, 12, 1, tzinfo=UTC)},
+            )
+    migrate.upgrade(db.engine)
+    assert schema_diff(db.engine) == []
+    keys = _rows(
+        db.engine,
+        "SELECT id, name_key FROM business_models WHERE name IN ('Über', 'über') ORDER BY id",
+    )
+    assert [key for _, key in keys] == ["über", f"über #{keys[1][0]}"]
+    assert _rows(db.engine, "SELECT name_key FROM customer_classes") == [("default",)]
+    assert _rows(db.engine, f"SELECT name_key FROM customers WHERE id = {ligature}") == [
+        ("zone 2 networks",)
+    ]
+    assert api.post("/customers", customer_body(name="ZONE 2 networks")).status_code == 409
+    assert api.post("/business-models", {"name": "ÜBER"}).status_code == 409
