@@ -18,7 +18,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.environment import EnvironmentContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, column, inspect, select, table
+from sqlalchemy import Engine, column, inspect, select, table, text
 
 from kassa.billing.run_status import expire_lapsed_runs
 from kassa.db import migrate
@@ -212,3 +212,36 @@ def test_runs_running_before_0006_get_a_lease_from_their_start(db: Database) -> 
     ]
     migrate.upgrade(db.engine)
     assert schema_diff(db.engine) == []
+
+
+def test_name_keys_are_folded_for_existing_rows_and_kept_distinct(api: Api, db: Database) -> None:
+    """0008 gives business models and classes a name key and folds customers' anew; names
+    that already shared a key under the new folding keep distinct keys."""
+    ligature = api.post("/customers", customer_body(name="Zone ² Networks")).json()["id"]
+    db.engine.dispose()
+    downgrade(db.engine, "0006")
+    assert _rows(db.engine, f"SELECT name_key FROM customers WHERE id = {ligature}") == [
+        ("zone ² networks",)
+    ]
+    with db.engine.begin() as conn:
+        for name in ("Über", "über"):
+            conn.execute(
+                text(
+                    "INSERT INTO business_models (name, description, services, created_at, "
+                    "updated_at) VALUES (:name, '', '[]', :now, :now)"
+                ),
+                {"name": name, "now": datetime(2026, 12, 1, tzinfo=UTC)},
+            )
+    migrate.upgrade(db.engine)
+    assert schema_diff(db.engine) == []
+    keys = _rows(
+        db.engine,
+        "SELECT id, name_key FROM business_models WHERE name IN ('Über', 'über') ORDER BY id",
+    )
+    assert [key for _, key in keys] == ["über", f"über #{keys[1][0]}"]
+    assert _rows(db.engine, "SELECT name_key FROM customer_classes") == [("default",)]
+    assert _rows(db.engine, f"SELECT name_key FROM customers WHERE id = {ligature}") == [
+        ("zone 2 networks",)
+    ]
+    assert api.post("/customers", customer_body(name="ZONE 2 networks")).status_code == 409
+    assert api.post("/business-models", {"name": "ÜBER"}).status_code == 409

@@ -36,6 +36,10 @@ The template context
 Filters: ``money`` (``1234.5`` -> ``1,234.50``), ``day`` (a date -> ``1 Dec 2026``).
 An operator template may ``{% extends "kassa/standard.html" %}`` and override its blocks
 (``style``, ``header``, ``parties``, ``lines``, ``totals``, ``account``, ``footer``).
+
+A render has a budget (:mod:`kassa.billing.template_budget`): ``KASSA_INVOICE_RENDER_SECONDS``
+of time and ``KASSA_INVOICE_MAX_BYTES`` of output. A template over it fails with the code
+``invoice_template_failed``.
 """
 
 from __future__ import annotations
@@ -57,12 +61,17 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
 )
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kassa.billing.queries import get_invoice, invoice_lines
+from kassa.billing.template_budget import (
+    BudgetedSandbox,
+    RenderBudget,
+    TemplateOverBudget,
+    render_within,
+)
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.errors import Conflict
 from kassa.core.money import from_micros, round_to_currency
@@ -120,13 +129,17 @@ def day(value: date | datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
+def render_budget(settings: Settings) -> RenderBudget:
+    return RenderBudget(settings.invoice_render_seconds, settings.invoice_max_bytes)
+
+
 @lru_cache(maxsize=16)
-def _environment(templates_dir: Path | None) -> SandboxedEnvironment:
+def _environment(templates_dir: Path | None) -> BudgetedSandbox:
     built_in = PrefixLoader({BUILT_IN_PREFIX: FileSystemLoader(BUILT_IN_DIR)})
     loaders: list[Any] = [built_in]
     if templates_dir is not None:
         loaders.insert(0, FileSystemLoader(templates_dir))
-    env = SandboxedEnvironment(
+    env = BudgetedSandbox(
         loader=ChoiceLoader(loaders),
         autoescape=True,
         trim_blocks=True,
@@ -244,13 +257,21 @@ def render_invoice_html(
     templates_dir: Path | None,
     *,
     operator: Operator | None = None,
+    budget: RenderBudget | None = None,
 ) -> str:
-    """The invoice as HTML, from the template named by ``invoice.template``."""
+    """The invoice as HTML, from the template named by ``invoice.template``, within
+    ``budget`` (the defaults when None)."""
     name = _template_file(invoice.template, templates_dir)
     env = _environment(templates_dir.resolve() if templates_dir is not None else None)
     context = invoice_context(session, invoice, operator)
     try:
-        return env.get_template(name).render(context)
+        return render_within(env.get_template(name), context, budget or RenderBudget())
+    except (TemplateOverBudget, OverflowError, RecursionError, MemoryError) as exc:
+        reason = str(exc) if isinstance(exc, TemplateOverBudget) else type(exc).__name__
+        raise Conflict(
+            f"the invoice template '{invoice.template}' was stopped: {reason}",
+            code="invoice_template_failed",
+        ) from exc
     except TemplateNotFound as exc:
         raise Conflict(
             f"the invoice template '{invoice.template}' needs '{exc.name}', which is missing",
@@ -325,9 +346,12 @@ def invoice_pdf(
     if kept is not None:
         return kept
     invoice = get_invoice(session, invoice_id)
+    settings = Settings.from_env()
     if templates_dir is None:
-        templates_dir = Settings.from_env().invoice_templates_dir
-    html = render_invoice_html(session, invoice, templates_dir, operator=operator)
+        templates_dir = settings.invoice_templates_dir
+    html = render_invoice_html(
+        session, invoice, templates_dir, operator=operator, budget=render_budget(settings)
+    )
     return keep_pdf(session, invoice_id, html_to_pdf(html, base_url(invoice, templates_dir)))
 
 
@@ -337,7 +361,9 @@ def pdf_filename(invoice: Invoice) -> str:
     return f"{cleaned}.pdf"
 
 
-def document_pdf(db: Database, invoice_id: int, templates_dir: Path | None) -> tuple[str, bytes]:
+def document_pdf(
+    db: Database, invoice_id: int, templates_dir: Path | None, budget: RenderBudget | None = None
+) -> tuple[str, bytes]:
     """The invoice's file name and kept PDF, rendering outside any write transaction (SQLite
     lets one writer in at a time, and a PDF takes a while)."""
     with db.reading() as session:
@@ -346,7 +372,7 @@ def document_pdf(db: Database, invoice_id: int, templates_dir: Path | None) -> t
         pdf = kept_pdf(session, invoice_id)
         if pdf is not None:
             return filename, pdf
-        html = render_invoice_html(session, invoice, templates_dir)
+        html = render_invoice_html(session, invoice, templates_dir, budget=budget)
         base = base_url(invoice, templates_dir)
     made = html_to_pdf(html, base)
     with db.transaction() as session:

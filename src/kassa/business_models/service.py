@@ -7,12 +7,14 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldErrors, NotFound
+from kassa.core.names import MAX_KEY_LENGTH, clean_name, key_too_long, name_key
 from kassa.db.models import BusinessModel, Customer
 
 SERVICE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -62,6 +64,7 @@ def seed_business_models(session: Session) -> int:
         session.add(
             BusinessModel(
                 name=name,
+                name_key=name_key(name),
                 description=description,
                 services=list(services),
                 created_at=now,
@@ -72,23 +75,38 @@ def seed_business_models(session: Session) -> int:
     return len(SEEDED_MODELS)
 
 
+def _name_taken(name: str) -> Conflict:
+    return Conflict(
+        f"a business model named '{name}' already exists", code="business_model_name_taken"
+    )
+
+
+def _flush_name(session: Session, name: str) -> None:
+    """Flush, a concurrent save of the same name (which the check above could not see yet)
+    answering like a name already taken."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise _name_taken(name) from exc
+
+
 def _clean(
     session: Session, name: str | None, services: list[str] | None, exclude_id: int | None
 ) -> tuple[str | None, list[str] | None]:
     errors = FieldErrors()
     if name is not None:
-        name = " ".join(name.split())
+        name = clean_name(name)
         if not name:
             errors.add("name", "must not be empty")
+        elif key_too_long(name):
+            errors.add("name", f"is too long: it spells more than {MAX_KEY_LENGTH} letters")
         else:
-            clash = select(BusinessModel.id).where(func.lower(BusinessModel.name) == name.lower())
+            clash = select(BusinessModel.id).where(BusinessModel.name_key == name_key(name))
             if exclude_id is not None:
                 clash = clash.where(BusinessModel.id != exclude_id)
             if session.scalar(clash) is not None:
-                raise Conflict(
-                    f"a business model named '{name}' already exists",
-                    code="business_model_name_taken",
-                )
+                raise _name_taken(name)
     if services is not None:
         seen: list[str] = []
         for i, service in enumerate(services):
@@ -106,15 +124,17 @@ def _clean(
 def create_business_model(session: Session, actor: Actor, data: BusinessModelIn) -> BusinessModel:
     name, services = _clean(session, data.name, data.services, None)
     now = utcnow()
+    assert name is not None
     model = BusinessModel(
         name=name,
+        name_key=name_key(name),
         description=data.description.strip(),
         services=services or [],
         created_at=now,
         updated_at=now,
     )
     session.add(model)
-    session.flush()
+    _flush_name(session, name)
     audit.record(session, actor, "create", "business_model", model.id, after=snapshot(model))
     return model
 
@@ -138,12 +158,13 @@ def update_business_model(
     name, services = _clean(session, patch.name, patch.services, model.id)
     if name is not None:
         model.name = name
+        model.name_key = name_key(name)
     if patch.description is not None:
         model.description = patch.description.strip()
     if services is not None:
         model.services = services
     model.updated_at = utcnow()
-    session.flush()
+    _flush_name(session, model.name)
     audit.record(
         session, actor, "update", "business_model", model.id, before=before, after=snapshot(model)
     )

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import unicodedata
 
-# The longest key a unique index is asked to hold: 600 characters are at most 2,400 bytes in
-# UTF-8, inside the 2,704 a PostgreSQL B-tree entry may take. A name reaches it only through
-# characters that unfold into many (U+FDFA "ﷺ" into 18).
-MAX_KEY_LENGTH = 600
+# The key columns' width. A name of up to 200 characters passes it only through characters
+# that unfold into several ("ß" into "ss", U+FDFA "ﷺ" into 18); such a name is refused.
+MAX_KEY_LENGTH = 200
 
 
 def clean_name(name: str) -> str:

@@ -54,6 +54,9 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     sqlite_busy_timeout_ms: int = 30_000
     invoice_templates_dir: Path | None = None
+    # The budget of one invoice render: seconds of time, bytes of HTML.
+    invoice_render_seconds: float = 5.0
+    invoice_max_bytes: int = 5 * 1024 * 1024
     # How often each server process releases lapsed reservations (0: never, e.g. in tests).
     sweep_interval_seconds: int = 30
     # How often the server's scheduler starts a billing run (0: never; use `kassa bill-run`).
@@ -89,6 +92,8 @@ class Settings:
             max_body_bytes=_env_int("KASSA_MAX_BODY_BYTES", 1024 * 1024),
             sqlite_busy_timeout_ms=_env_int("KASSA_SQLITE_BUSY_TIMEOUT_MS", 30_000),
             invoice_templates_dir=Path(templates) if templates else None,
+            invoice_render_seconds=_env_float("KASSA_INVOICE_RENDER_SECONDS", 5.0),
+            invoice_max_bytes=_env_int("KASSA_INVOICE_MAX_BYTES", 5 * 1024 * 1024),
             sweep_interval_seconds=_env_int("KASSA_SWEEP_INTERVAL_SECONDS", 30),
             billing_interval_seconds=_env_int("KASSA_BILLING_INTERVAL_SECONDS", 300),
             invoice_number_format=os.environ.get("KASSA_INVOICE_NUMBER_FORMAT")

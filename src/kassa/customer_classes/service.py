@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from kassa.core.names import MAX_KEY_LENGTH, clean_name, key_too_long, name_key
 from kassa.currencies.service import require_enabled
 from kassa.customer_classes.schemas import (
     ClassFieldIn,
@@ -58,6 +60,7 @@ def seed_default_class(session: Session) -> CustomerClass | None:
     now = utcnow()
     cls = CustomerClass(
         name=DEFAULT_CLASS_NAME,
+        name_key=name_key(DEFAULT_CLASS_NAME),
         is_default=True,
         currency=None,
         grace_period_days=14,
@@ -171,16 +174,33 @@ def _check_fields(
     return rows
 
 
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"a customer class named '{name}' already exists", code="class_name_taken")
+
+
+def _flush_name(session: Session, name: str) -> None:
+    """Flush, a concurrent save of the same name (which the check could not see yet)
+    answering like a name already taken."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise _name_taken(name) from exc
+
+
 def _check_name(session: Session, name: str, exclude_id: int | None, errors: FieldErrors) -> str:
-    name = " ".join(name.split())
+    name = clean_name(name)
     if not name:
         errors.add("name", "must not be empty")
         return name
-    clash = select(CustomerClass.id).where(func.lower(CustomerClass.name) == name.lower())
+    if key_too_long(name):
+        errors.add("name", f"is too long: it spells more than {MAX_KEY_LENGTH} letters")
+        return name
+    clash = select(CustomerClass.id).where(CustomerClass.name_key == name_key(name))
     if exclude_id is not None:
         clash = clash.where(CustomerClass.id != exclude_id)
     if session.scalar(clash) is not None:
-        raise Conflict(f"a customer class named '{name}' already exists", code="class_name_taken")
+        raise _name_taken(name)
     return name
 
 
@@ -204,6 +224,7 @@ def create_customer_class(
     now = utcnow()
     cls = CustomerClass(
         name=name,
+        name_key=name_key(name),
         is_default=False,
         currency=currency,
         grace_period_days=data.grace_period_days,
@@ -218,7 +239,7 @@ def create_customer_class(
         updated_at=now,
     )
     session.add(cls)
-    session.flush()
+    _flush_name(session, name)
     audit.record(session, actor, "create", "customer_class", cls.id, after=snapshot(cls))
     return cls
 
@@ -262,6 +283,7 @@ def update_customer_class(
             if cls.is_default and name != cls.name:
                 errors.add("name", "the Default class cannot be renamed")
             changes["name"] = name
+            changes["name_key"] = name_key(name)
     if "currency" in values:
         currency = None
         if values["currency"] is not None:
@@ -311,7 +333,7 @@ def update_customer_class(
         session.flush()
         cls.custom_fields = fields
     cls.updated_at = utcnow()
-    session.flush()
+    _flush_name(session, cls.name)
     audit.record(
         session, actor, "update", "customer_class", cls.id, before=before, after=snapshot(cls)
     )

@@ -20,11 +20,12 @@ from kassa.core import periods
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldError, FieldErrors, ValidationFailed
 from kassa.core.money import AmountError, check_amount, to_micros
+from kassa.core.names import MAX_KEY_LENGTH, clean_name, key_too_long, name_key
 from kassa.currencies.service import get_currency, require_enabled
 from kassa.custom_fields.values import validate_custom_data
 from kassa.customer_classes.service import default_class, enabled_fields, get_customer_class
 from kassa.customers import references
-from kassa.customers.queries import get_customer, name_key
+from kassa.customers.queries import get_customer
 from kassa.customers.schemas import CustomerIn, CustomerPatch
 from kassa.db.models import BusinessModel, Customer, CustomerClass, CustomField
 from kassa.ledger.entries import append_entry, initial_alert_level
@@ -52,15 +53,17 @@ def _name_taken(name: str) -> Conflict:
 
 
 def _clean_name(name: str, errors: FieldErrors) -> str:
-    clean = " ".join((name or "").split())
+    clean = clean_name(name or "")
     if not clean:
         errors.add("name", "Customer name is required")
+    elif key_too_long(clean):
+        errors.add("name", f"is too long: it spells more than {MAX_KEY_LENGTH} letters")
     return clean
 
 
 def _check_name(session: Session, name: str, errors: FieldErrors, exclude_id: int | None) -> str:
     clean = _clean_name(name, errors)
-    if not clean:
+    if not clean or key_too_long(clean):
         return clean
     clash = select(Customer.id).where(Customer.name_key == name_key(clean))
     if exclude_id is not None:

@@ -159,8 +159,12 @@ def get_invoice_html(
 ) -> HTMLResponse:
     with db.reading() as session:
         invoice = queries.get_invoice(session, invoice_id)
+        settings = request.app.state.settings
         html = documents.render_invoice_html(
-            session, invoice, request.app.state.settings.invoice_templates_dir
+            session,
+            invoice,
+            settings.invoice_templates_dir,
+            budget=documents.render_budget(settings),
         )
     return HTMLResponse(html)
 
@@ -173,8 +177,9 @@ def get_invoice_html(
 def get_invoice_pdf(
     invoice_id: Id, request: Request, _: Actor = Reader, db: Database = Depends(database)
 ) -> Response:
+    settings = request.app.state.settings
     filename, pdf = documents.document_pdf(
-        db, invoice_id, request.app.state.settings.invoice_templates_dir
+        db, invoice_id, settings.invoice_templates_dir, documents.render_budget(settings)
     )
     return Response(
         pdf,

@@ -39,7 +39,7 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    # Trimmed, inner white space collapsed, case-folded: what makes two names "the same".
+    # kassa.core.names.name_key of the name: what makes two names "the same".
     name_key: Mapped[str] = mapped_column(String(200), unique=True)
     balance_control: Mapped[str] = mapped_column(String(8))
     currency: Mapped[str] = mapped_column(ForeignKey("currencies.code"))

@@ -20,6 +20,8 @@ class CustomerClass(Base):
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # kassa.core.names.name_key of the name, unique: "Über" and "über" are one name.
+    name_key: Mapped[str] = mapped_column(String(200), unique=True, index=True)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     currency: Mapped[str | None] = mapped_column(ForeignKey("currencies.code"))
     grace_period_days: Mapped[int] = mapped_column(Integer, default=0)

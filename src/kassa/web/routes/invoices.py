@@ -96,7 +96,12 @@ def invoice_document(request: Request, invoice_id: Id, _: Actor = Reader) -> Res
     settings = request.app.state.settings
     with database(request).reading() as session:
         invoice = queries.get_invoice(session, invoice_id)
-        html = documents.render_invoice_html(session, invoice, settings.invoice_templates_dir)
+        html = documents.render_invoice_html(
+            session,
+            invoice,
+            settings.invoice_templates_dir,
+            budget=documents.render_budget(settings),
+        )
     return HTMLResponse(
         html,
         headers={
@@ -109,8 +114,12 @@ def invoice_document(request: Request, invoice_id: Id, _: Actor = Reader) -> Res
 
 @router.get("/invoices/{invoice_id:id}/pdf")
 def invoice_pdf(request: Request, invoice_id: Id, _: Actor = Reader) -> Response:
+    settings = request.app.state.settings
     filename, pdf = documents.document_pdf(
-        database(request), invoice_id, request.app.state.settings.invoice_templates_dir
+        database(request),
+        invoice_id,
+        settings.invoice_templates_dir,
+        documents.render_budget(settings),
     )
     return Response(
         pdf,
