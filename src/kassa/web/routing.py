@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
-from kassa.core.errors import KassaError
+from kassa.core.errors import KassaError, RetryLater
 from kassa.web.errors import WebProblem, problem_for
 from kassa.web.render import redirect, render
 from kassa.web.session import CsrfRejected, LoginRequired
@@ -49,6 +49,10 @@ class WebRoute(APIRoute):
                     "token is missing or stale). Go back, reload the page and try again.",
                 )
                 return error_page(request, problem)
+            except RetryLater as exc:
+                response = error_page(request, problem_for(exc))
+                response.headers["Retry-After"] = str(exc.retry_after)
+                return response
             except KassaError as exc:
                 return error_page(request, problem_for(exc))
             except RequestValidationError:

@@ -22,6 +22,7 @@ from kassa.core.ids import Id
 from kassa.db.engine import Database
 from kassa.db.models import BillingRun
 from kassa.db.pagination import paginate
+from kassa.security_headers import DOCUMENT_HEADERS
 
 router = APIRouter(tags=["billing"])
 Biller = Depends(require(Permission.MOVE_MONEY))
@@ -133,7 +134,7 @@ def get_invoice_html(
         html = documents.render_invoice_html(
             session, invoice, request.app.state.settings.invoice_templates_dir
         )
-    return HTMLResponse(html)
+    return HTMLResponse(html, headers=DOCUMENT_HEADERS)
 
 
 @router.get(

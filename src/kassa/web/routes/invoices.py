@@ -11,6 +11,7 @@ from kassa.billing import documents, queries
 from kassa.core.errors import ValidationFailed
 from kassa.customers.queries import get_customer
 from kassa.db.models import Customer
+from kassa.security_headers import DOCUMENT_HEADERS
 from kassa.web import ledger_view
 from kassa.web.forms import id_filter
 from kassa.web.render import render
@@ -20,8 +21,6 @@ from kassa.web.session import Reader, database
 router = web_router()
 PAGE_SIZE = 25
 STATUSES = (("issued", "Issued"), ("overdue", "Overdue"), ("paid", "Paid"))
-# The invoice document comes from an operator's template: in its frame it may show, not run.
-DOCUMENT_POLICY = "sandbox allow-same-origin; script-src 'none'; object-src 'none'"
 
 
 def _status_filter(raw: str) -> str | None:
@@ -98,11 +97,7 @@ def invoice_document(request: Request, invoice_id: int, _: Actor = Reader) -> Re
         html = documents.render_invoice_html(session, invoice, settings.invoice_templates_dir)
     return HTMLResponse(
         html,
-        headers={
-            "Content-Security-Policy": DOCUMENT_POLICY,
-            "X-Frame-Options": "SAMEORIGIN",
-            "Cache-Control": "no-store",
-        },
+        headers={**DOCUMENT_HEADERS, "Cache-Control": "no-store"},
     )
 
 
