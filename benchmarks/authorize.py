@@ -103,7 +103,7 @@ def prepare(backend: str, workdir: Path, customers: int) -> Fixture:
     db = Database(url)
     bootstrap(db, settings)
     with db.transaction() as session:
-        user = create_user(session, SYSTEM, username="network", role="service", password=None)
+        user = create_user(session, SYSTEM, username="network", role="service", password_hash=None)
         create_token(session, SYSTEM, user, name="benchmark", token=TOKEN)
         model_id = next(
             m.id for m in session.scalars(select(BusinessModel)) if SERVICE in m.services

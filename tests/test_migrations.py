@@ -219,7 +219,7 @@ def test_name_keys_are_folded_for_existing_rows_and_kept_distinct(api: Api, db: 
     that already shared a key under the new folding keep distinct keys."""
     ligature = api.post("/customers", customer_body(name="Zone ² Networks")).json()["id"]
     db.engine.dispose()
-    downgrade(db.engine, "0006")
+    downgrade(db.engine, "0007")
     assert _rows(db.engine, f"SELECT name_key FROM customers WHERE id = {ligature}") == [
         ("zone ² networks",)
     ]

@@ -7,12 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kassa import __version__
 from kassa.api import problems
 from kassa.api.app import install_api
 from kassa.api.body_limit import BodyLimit
 from kassa.api.routers import health
+from kassa.auth.hashing import PasswordHashing
+from kassa.auth.password_flows import Passwords
+from kassa.auth.throttle import LoginLimits
 from kassa.background import Housekeeper
 from kassa.billing.background import BackgroundRuns
 from kassa.billing.scheduler import BillingScheduler
@@ -20,15 +24,17 @@ from kassa.bootstrap import session_secret
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
 from kassa.notifications.worker import Notifier
+from kassa.security_headers import SecurityHeaders
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     db = db or Database.from_settings(settings)
     background_runs = BackgroundRuns(db)
+    hashing = PasswordHashing(settings.password_hash_threads, settings.password_hash_queue)
     # Background work of every server process; each one is safe to run in many processes.
     workers = (
-        Housekeeper(db, settings.sweep_interval_seconds),
+        Housekeeper(db, settings.sweep_interval_seconds, settings.login_window_seconds),
         Notifier(db, settings),
         BillingScheduler(db, settings),
         background_runs,
@@ -60,6 +66,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db
     app.state.background_runs = background_runs
+    app.state.passwords = Passwords(db, hashing, LoginLimits.from_settings(settings))
     with db.transaction() as session:
         secret = session_secret(session, settings)
     problems.install(app)
@@ -67,6 +74,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     install_api(app)
     from kassa.web.app import install as install_web
 
-    install_web(app, secret)
+    install_web(app, secret, settings.cookie_secure)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        SecurityHeaders,
+        docs_paths=(app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url),
+    )
+    if settings.trusted_proxies.lower() != "none":
+        # Outermost: every layer below sees the client and scheme the trusted proxy reported.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

@@ -10,6 +10,7 @@ import logging
 import random
 import threading
 
+from kassa.auth import throttle, web_sessions
 from kassa.db.engine import Database
 from kassa.ledger.authorizations import sweep_expired
 from kassa.ledger.idempotency import purge_expired
@@ -18,9 +19,12 @@ log = logging.getLogger("kassa.background")
 
 
 class Housekeeper:
-    def __init__(self, db: Database, interval_seconds: int) -> None:
+    def __init__(
+        self, db: Database, interval_seconds: int, login_window_seconds: int = 900
+    ) -> None:
         self.db = db
         self.interval = interval_seconds
+        self.login_window_seconds = login_window_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -46,6 +50,8 @@ class Housekeeper:
                 break
         with self.db.transaction() as session:
             purged = purge_expired(session)
+            purged += web_sessions.purge_expired(session)
+            purged += throttle.purge_stale(session, self.login_window_seconds)
         return swept, purged
 
     def _run(self) -> None:
@@ -54,6 +60,11 @@ class Housekeeper:
             try:
                 swept, purged = self.run_once()
                 if swept or purged:
-                    log.info("released %d lapsed reservations, purged %d old keys", swept, purged)
+                    log.info(
+                        "released %d lapsed reservations, purged %d stale rows "
+                        "(idempotency keys, ended web sessions, old failed sign-ins)",
+                        swept,
+                        purged,
+                    )
             except Exception:
                 log.exception("housekeeping round failed; trying again next round")

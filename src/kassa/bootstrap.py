@@ -14,7 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kassa.auth.actor import SYSTEM
-from kassa.auth.service import create_token, create_user, hash_token, new_password
+from kassa.auth.passwords import hash_password
+from kassa.auth.service import (
+    check_new_user,
+    create_token,
+    create_user,
+    hash_token,
+    new_password,
+)
 from kassa.business_models.service import seed_business_models
 from kassa.core.settings import Settings
 from kassa.currencies.service import seed_currencies
@@ -48,7 +55,10 @@ def seed_reference_data(session: Session) -> int:
 def ensure_admin(session: Session, settings: Settings, report: BootstrapReport) -> None:
     if session.scalar(select(func.count()).select_from(User)) == 0:
         password = settings.admin_password or new_password()
-        admin = create_user(session, SYSTEM, username="admin", role="admin", password=password)
+        check_new_user("admin", "admin", password)
+        admin = create_user(
+            session, SYSTEM, username="admin", role="admin", password_hash=hash_password(password)
+        )
         token = create_token(session, SYSTEM, admin, name="bootstrap", token=settings.admin_token)
         report.admin_created = True
         if not settings.admin_password:

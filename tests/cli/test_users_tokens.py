@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from kassa.auth.service import authenticate_password, authenticate_token
+from kassa.auth.passwords import verify_password
+from kassa.auth.service import authenticate_token, credentials_for
 from kassa.db.engine import Database
 from kassa.db.models import ApiToken, User
 from tests.cli.conftest import Kassa
@@ -20,7 +21,8 @@ def _password_ok(url: str, username: str, password: str) -> bool:
     db = Database(url)
     try:
         with db.reading() as session:
-            return authenticate_password(session, username, password) is not None
+            found = credentials_for(session, username)
+            return found.user is not None and verify_password(found.password_hash, password)
     finally:
         db.dispose()
 

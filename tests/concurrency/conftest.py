@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -55,9 +56,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_server(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start_server(
+    database_url: str, port: int, log: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KASSA_")}
-    env.update(KASSA_DATABASE_URL=database_url, KASSA_SECRET_KEY=SECRET_KEY)
+    env.update(KASSA_DATABASE_URL=database_url, KASSA_SECRET_KEY=SECRET_KEY, **(extra_env or {}))
     with log.open("wb") as out:
         return subprocess.Popen(
             [
@@ -109,32 +112,45 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=15)
 
 
-@pytest.fixture
-def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    """A bootstrapped database and two running API servers on it."""
+@contextmanager
+def running_cluster(
+    database_url: str,
+    tmp_path: Path,
+    processes: int = SERVER_PROCESSES,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Cluster]:
+    """A bootstrapped database and ``processes`` running API servers on it, each started with
+    ``extra_env`` added to its environment."""
     settings = Settings(
         database_url=database_url,
         admin_token=ADMIN_TOKEN,
         admin_password=ADMIN_PASSWORD,
         secret_key=SECRET_KEY,
     )
-    processes: list[subprocess.Popen[bytes]] = []
+    servers: list[subprocess.Popen[bytes]] = []
     logs: list[Path] = []
     urls: list[str] = []
     try:
-        for index in range(SERVER_PROCESSES):
+        for index in range(processes):
             port = _free_port()
             log = tmp_path / f"server-{index}.log"
-            processes.append(_start_server(database_url, port, log))
+            servers.append(_start_server(database_url, port, log, extra_env))
             logs.append(log)
             urls.append(f"http://127.0.0.1:{port}")
         # While the servers import (they read nothing from the database until asked).
         db = Database(database_url)
         bootstrap(db, settings)
         db.dispose()
-        for url, process, log in zip(urls, processes, logs, strict=True):
+        for url, process, log in zip(urls, servers, logs, strict=True):
             _wait_healthy(url, process, log)
         yield Cluster(urls=urls, token=ADMIN_TOKEN, database_url=database_url, logs=logs)
     finally:
-        for process in processes:
+        for process in servers:
             _stop(process)
+
+
+@pytest.fixture
+def cluster(database_url: str, tmp_path: Path) -> Iterator[Cluster]:
+    """A bootstrapped database and two running API servers on it."""
+    with running_cluster(database_url, tmp_path) as running:
+        yield running

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from kassa.app import create_app
 from kassa.auth.actor import SYSTEM
+from kassa.auth.passwords import hash_password
 from kassa.auth.service import create_user
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
@@ -41,7 +42,13 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 def make_user(db: Database, role: str, username: str | None = None) -> str:
     username = username or f"{role}-user"
     with db.transaction() as session:
-        create_user(session, SYSTEM, username=username, role=role, password=USER_PASSWORD)
+        create_user(
+            session,
+            SYSTEM,
+            username=username,
+            role=role,
+            password_hash=hash_password(USER_PASSWORD),
+        )
     return username
 
 

@@ -15,6 +15,9 @@ from kassa.core.errors import (
     InsufficientFunds,
     KassaError,
     NotFound,
+    Overloaded,
+    RetryLater,
+    TooManyAttempts,
     Unauthorized,
     ValidationFailed,
 )
@@ -28,6 +31,8 @@ STATUS_BY_ERROR: tuple[tuple[type[KassaError], int], ...] = (
     (InsufficientFunds, 402),
     (Forbidden, 403),
     (Unauthorized, 401),
+    (TooManyAttempts, 429),
+    (Overloaded, 503),
 )
 
 HTTP_CODES = {
@@ -74,6 +79,8 @@ def problem(
 def kassa_error_response(error: KassaError) -> JSONResponse:
     status = status_for(error)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(error, RetryLater):
+        headers = {"Retry-After": str(error.retry_after)}
     return problem(
         status,
         error.title,

@@ -19,6 +19,36 @@ class UserOut(BaseModel):
     role: str
     active: bool
     created_at: datetime
+    locked_until: datetime | None = Field(
+        default=None, description="Until when failed sign-ins have locked this user, if they have"
+    )
+
+
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    active: bool | None = Field(
+        default=None,
+        description="false disables the user: no sign-in, every web session ended, every API "
+        "token refused; true enables them again",
+    )
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    password: str = Field(max_length=200, description="The new password, 8 characters or more")
+    current_password: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Required to change your own password; an admin resets another user's "
+        "without it",
+    )
+
+
+class LockoutOut(BaseModel):
+    scope: str = Field(description="user or address")
+    key: str = Field(description="The username as typed, or the client address")
+    failures: int
+    locked_until: datetime
 
 
 class UserPage(BaseModel):

@@ -6,19 +6,21 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kassa.auth import audit
-from kassa.auth.actor import ROLES, Actor, Role
-from kassa.auth.passwords import hash_password, verify_password
+from kassa.auth import audit, web_sessions
+from kassa.auth.actor import ROLES, Actor, Permission, Role
+from kassa.auth.passwords import hash_password
 from kassa.core.clock import utcnow
-from kassa.core.errors import Conflict, FieldErrors, NotFound
+from kassa.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from kassa.db.models import ApiToken, User
 
 USERNAME_RE = re.compile(r"^[a-zA-Z0-9_.@-]{1,100}$")
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 200
 TOKEN_PREFIX = "kassa_"
 
 
@@ -34,24 +36,49 @@ def new_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def create_user(
-    session: Session, actor: Actor, *, username: str, role: str, password: str | None
-) -> User:
+def _user_errors(username: str, role: str) -> FieldErrors:
     errors = FieldErrors()
-    username = (username or "").strip()
     if not USERNAME_RE.match(username):
         errors.add("username", "use 1-100 letters, digits or _ . @ -")
     if role not in ROLES:
         errors.add("role", f"must be one of {', '.join(ROLES)}")
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors.add("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    return errors
+
+
+def _password_errors(errors: FieldErrors, password: str | None, field: str = "password") -> None:
+    if password is None:
+        return
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors.add(field, f"must be at least {MIN_PASSWORD_LENGTH} characters")
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        errors.add(field, f"must be at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def check_new_user(username: str, role: str, password: str | None) -> None:
+    """Every fault of a new user's fields at once, before its password is hashed."""
+    errors = _user_errors((username or "").strip(), role)
+    _password_errors(errors, password)
     errors.raise_if_any()
+
+
+def check_new_password(password: str, field: str = "password") -> None:
+    errors = FieldErrors()
+    _password_errors(errors, password, field)
+    errors.raise_if_any()
+
+
+def create_user(
+    session: Session, actor: Actor, *, username: str, role: str, password_hash: str | None
+) -> User:
+    """A new user; ``password_hash`` from :func:`check_new_user`'s checked password."""
+    username = (username or "").strip()
+    _user_errors(username, role).raise_if_any()
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user '{username}' already exists", code="username_taken")
     user = User(
         username=username,
         role=role,
-        password_hash=hash_password(password) if password else None,
+        password_hash=password_hash,
         active=True,
         created_at=utcnow(),
     )
@@ -119,18 +146,24 @@ def authenticate_token(session: Session, token: str) -> Actor | None:
     return Actor(user_id=row.id, username=row.username, role=Role(row.role))
 
 
-def authenticate_password(session: Session, username: str, password: str) -> Actor | None:
-    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+@dataclass(frozen=True)
+class Credentials:
+    """What a password typed for ``username`` is checked against. For a name with no user (or
+    no password) it is a stand-in hash: the check costs the same, so timing tells nothing."""
+
+    user: Actor | None
+    active: bool
+    password_hash: str
+
+
+def credentials_for(session: Session, username: str) -> Credentials:
+    user = session.scalar(select(User).where(User.username == username))
     if user is None or user.password_hash is None:
-        # Spend the same time as a real check so usernames cannot be probed by timing.
-        verify_password(_DUMMY_HASH, password)
-        return None
-    if not verify_password(user.password_hash, password):
-        return None
-    return actor_for(user)
+        return Credentials(None, False, DUMMY_HASH)
+    return Credentials(actor_for(user), user.active, user.password_hash)
 
 
-_DUMMY_HASH = hash_password("not-a-real-password")
+DUMMY_HASH = hash_password("not-a-real-password")
 
 
 def list_users(session: Session) -> list[User]:
@@ -152,3 +185,71 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
         record.revoked_at = utcnow()
         audit.record(session, actor, "revoke", "api_token", record.id, after={"revoked": True})
     return record
+
+
+@dataclass(frozen=True)
+class PasswordChange:
+    """Whose password a request may set, and what must be proved first."""
+
+    user_id: int
+    username: str
+    # The user's own password is only changed by someone who knows it (a stolen session or
+    # token must not be enough); an administrator resets another user's without it.
+    current_hash: str | None
+
+
+def plan_password_change(session: Session, actor: Actor, user_id: int) -> PasswordChange:
+    user = get_user(session, user_id)
+    own = actor.user_id == user.id
+    if not own:
+        actor.require(Permission.MANAGE_USERS)
+    if user.role == Role.SERVICE.value:
+        raise ValidationFailed.field(
+            "password", "service users sign in with API tokens only and have no password"
+        )
+    if own and user.password_hash is None:
+        raise ValidationFailed.field(
+            "current_password", "this user has no password yet; an administrator sets the first"
+        )
+    return PasswordChange(user.id, user.username, user.password_hash if own else None)
+
+
+def set_password(session: Session, actor: Actor, user_id: int, password_hash: str) -> User:
+    """Store the new hash and end every web session of the user, wherever it is."""
+    user = get_user(session, user_id)
+    user.password_hash = password_hash
+    ended = web_sessions.end_all(session, user.id)
+    action = "change_password" if actor.user_id == user.id else "reset_password"
+    audit.record(
+        session,
+        actor,
+        action,
+        "user",
+        user.id,
+        after={"password_set": True, "sessions_ended": ended},
+    )
+    return user
+
+
+def set_active(session: Session, actor: Actor, user_id: int, active: bool) -> User:
+    """Enable or disable a user. A disabled user cannot sign in, their web sessions end at
+    once and their API tokens are refused (the token cache forgets on every user change)."""
+    user = get_user(session, user_id)
+    if not active and actor.user_id == user.id:
+        raise Conflict("you cannot disable your own user", code="cannot_disable_yourself")
+    if user.active == active:
+        return user
+    user.active = active
+    after: dict[str, Any] = {"active": active}
+    if not active:
+        after["sessions_ended"] = web_sessions.end_all(session, user.id)
+    audit.record(
+        session,
+        actor,
+        "enable" if active else "disable",
+        "user",
+        user.id,
+        before={"active": not active},
+        after=after,
+    )
+    return user

@@ -103,4 +103,6 @@ def serve(
         reload=reload,
         reload_dirs=[str(Path(kassa.__file__).parent)] if reload else None,
         access_log=access_log,
+        # Kassa believes X-Forwarded-* itself, from KASSA_TRUSTED_PROXIES (see kassa.app).
+        proxy_headers=False,
     )

@@ -31,7 +31,7 @@ def _owner(session: Session, username: str | None, role: Role | None) -> User:
             message = f"user '{name}' does not exist; add --role to create it"
             raise NotFound(message, code="user_not_found", errors=[FieldError("user", message)])
         return service.create_user(
-            session, CLI_ACTOR, username=name, role=role.value, password=None
+            session, CLI_ACTOR, username=name, role=role.value, password_hash=None
         )
     if role is not None and user.role != role.value:
         message = f"user '{name}' has role {user.role}, not {role.value}"

@@ -68,6 +68,26 @@ class Unauthorized(KassaError):
     title = "Authentication required"
 
 
+class RetryLater(KassaError):
+    """Refused for now; the same request may succeed after ``retry_after`` seconds."""
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class TooManyAttempts(RetryLater):
+    code = "too_many_attempts"
+    title = "Too many attempts"
+
+
+class Overloaded(RetryLater):
+    """The server is busy with this kind of work; nothing was done."""
+
+    code = "overloaded"
+    title = "Busy"
+
+
 class FieldErrors:
     """Collects every field error of one input so the caller hears about all of them at once."""
 

@@ -7,14 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_int(name: str, default: int, minimum: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from exc
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
 
 
 def _env_positive(name: str, default: int) -> int:
@@ -43,6 +46,18 @@ def _env_bool(name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"{name} must be true or false, got {raw!r}")
+
+
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+COOKIE_SECURE_CHOICES = ("auto", "true", "false")
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,24 @@ class Settings:
     smtp_password: str | None = None
     smtp_starttls: bool = False
     mail_from: str = "Kassa <kassa@localhost>"
+    # Failed sign-ins: this many within the window lock the username (or the client address)
+    # for the lockout, twice as long for each failure after that, up to the maximum.
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_seconds: int = 900
+    login_lockout_seconds: int = 60
+    login_lockout_max_seconds: int = 3600
+    # A refused sign-in is answered after this pause, which costs the server nothing: a
+    # client that tries again at once cannot spin through refusals as fast as it can send.
+    login_refusal_delay_seconds: float = 1.0
+    # Password hashing runs on its own few threads; past the queue, sign-ins are refused at once.
+    password_hash_threads: int = 1
+    password_hash_queue: int = 8
+    # The web session cookie's Secure flag: auto sets it on requests that came over HTTPS.
+    cookie_secure: str = "auto"
+    # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (addresses, networks,
+    # or "*"); "none" believes no one.
+    trusted_proxies: str = "127.0.0.1"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -109,4 +142,16 @@ class Settings:
             smtp_password=os.environ.get("KASSA_SMTP_PASSWORD") or None,
             smtp_starttls=_env_bool("KASSA_SMTP_STARTTLS", False),
             mail_from=os.environ.get("KASSA_MAIL_FROM") or "Kassa <kassa@localhost>",
+            login_max_failures=_env_int("KASSA_LOGIN_MAX_FAILURES", 5, minimum=1),
+            login_max_failures_per_address=_env_int(
+                "KASSA_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1
+            ),
+            login_window_seconds=_env_int("KASSA_LOGIN_WINDOW_SECONDS", 900, minimum=1),
+            login_lockout_seconds=_env_int("KASSA_LOGIN_LOCKOUT_SECONDS", 60, minimum=1),
+            login_lockout_max_seconds=_env_int("KASSA_LOGIN_LOCKOUT_MAX_SECONDS", 3600, minimum=1),
+            login_refusal_delay_seconds=_env_float("KASSA_LOGIN_REFUSAL_DELAY_SECONDS", 1.0),
+            password_hash_threads=_env_int("KASSA_PASSWORD_HASH_THREADS", 1, minimum=1),
+            password_hash_queue=_env_int("KASSA_PASSWORD_HASH_QUEUE", 8, minimum=0),
+            cookie_secure=_env_choice("KASSA_COOKIE_SECURE", "auto", COOKIE_SECURE_CHOICES),
+            trusted_proxies=(os.environ.get("KASSA_TRUSTED_PROXIES") or "127.0.0.1").strip(),
         )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 
+from kassa.web.cookie import SessionCookie
 from kassa.web.render import STATIC_DIR
 from kassa.web.routes import (
+    account,
     billing_runs,
     business_models,
     currencies,
@@ -18,22 +19,18 @@ from kassa.web.routes import (
     invoices,
     ledger_pages,
     login,
+    users,
     webhooks,
 )
 
 
-def install(app: FastAPI, secret: str) -> None:
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret,
-        session_cookie="kassa_session",
-        same_site="lax",
-        https_only=False,
-        max_age=12 * 3600,
-    )
+def install(app: FastAPI, secret: str, cookie_secure: str = "auto") -> None:
+    app.add_middleware(SessionCookie, secret_key=secret, secure=cookie_secure)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
         login,
+        account,
+        users,
         customers,
         customer_pages,
         ledger_pages,

@@ -15,6 +15,8 @@ from kassa.core.errors import (
     InsufficientFunds,
     KassaError,
     NotFound,
+    Overloaded,
+    TooManyAttempts,
     Unauthorized,
     ValidationFailed,
 )
@@ -26,6 +28,8 @@ STATUS_BY_ERROR: tuple[tuple[type[KassaError], int], ...] = (
     (InsufficientFunds, 402),
     (Forbidden, 403),
     (Unauthorized, 401),
+    (TooManyAttempts, 429),
+    (Overloaded, 503),
 )
 
 TITLES = {
@@ -36,6 +40,8 @@ TITLES = {
     404: "Not found",
     409: "Cannot do that",
     422: "Please correct the highlighted fields",
+    429: "Too many attempts",
+    503: "Busy",
 }
 
 # Conflicts that are about one form field: the message belongs next to that field.

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.convertors import Convertor, register_url_convertor
 
-from kassa.core.errors import KassaError
+from kassa.core.errors import KassaError, RetryLater
 from kassa.core.ids import id_from_text
 from kassa.web.errors import WebProblem, problem_for
 from kassa.web.render import redirect, render
@@ -69,6 +69,10 @@ class WebRoute(APIRoute):
                     "token is missing or stale). Go back, reload the page and try again.",
                 )
                 return error_page(request, problem)
+            except RetryLater as exc:
+                response = error_page(request, problem_for(exc))
+                response.headers["Retry-After"] = str(exc.retry_after)
+                return response
             except KassaError as exc:
                 return error_page(request, problem_for(exc))
             except RequestValidationError:

@@ -1,8 +1,9 @@
 """Who is signed in, the CSRF token that guards every form, and one-time flash messages.
 
-The session cookie is signed (Starlette's SessionMiddleware) and holds only the user's id, the
-CSRF token and pending flashes. The user is re-read on every request, so a deactivated user or a
-changed role takes effect at once rather than when the cookie expires.
+The session cookie is signed (:mod:`kassa.web.cookie`) and holds the key of a web session
+kept in the database, the CSRF token and pending flashes. The session and its user are read on
+every request, so signing out, a new password, a disabled user or a changed role take effect at
+once, and a copy of the cookie is worth nothing after any of them.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from urllib.parse import quote
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
+from kassa.auth import web_sessions
 from kassa.auth.actor import Actor, Permission, Role
-from kassa.auth.service import actor_for
+from kassa.auth.password_flows import Passwords
+from kassa.core.clock import utcnow
 from kassa.core.errors import FieldErrors
 from kassa.core.text import control_character_message
 from kassa.db.engine import Database
-from kassa.db.models import User
 
-USER_KEY = "user_id"
+SESSION_KEY = "sid"
 CSRF_KEY = "csrf"
 FLASH_KEY = "flash"
 CSRF_FIELD = "csrf_token"
@@ -46,6 +48,15 @@ def database(request: Request) -> Database:
     return db
 
 
+def passwords(request: Request) -> Passwords:
+    work: Passwords = request.app.state.passwords
+    return work
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 def csrf_token(request: Request) -> str:
     token = request.session.get(CSRF_KEY)
     if not isinstance(token, str):
@@ -64,13 +75,18 @@ def take_flashes(request: Request) -> list[dict[str, str]]:
     return list(request.session.pop(FLASH_KEY, None) or [])
 
 
-def sign_in(request: Request, actor: Actor) -> None:
+def sign_in(request: Request, session_key: str) -> None:
+    """The browser now holds this web session (and a fresh CSRF token)."""
     request.session.clear()
-    request.session[USER_KEY] = actor.user_id
+    request.session[SESSION_KEY] = session_key
     request.session[CSRF_KEY] = secrets.token_urlsafe(32)
 
 
 def sign_out(request: Request) -> None:
+    key = request.session.get(SESSION_KEY)
+    if isinstance(key, str):
+        with database(request).transaction() as session:
+            web_sessions.end(session, key)
     request.session.clear()
 
 
@@ -91,20 +107,25 @@ def login_url(request: Request) -> str:
 
 
 def load_actor(request: Request) -> Actor | None:
-    user_id = request.session.get(USER_KEY)
-    if not isinstance(user_id, int):
+    key = request.session.get(SESSION_KEY)
+    if not isinstance(key, str):
         return None
-    with database(request).reading() as session:
-        user = session.get(User, user_id)
-        if user is None or not user.active or Role(user.role) not in WEB_ROLES:
-            return None
-        return actor_for(user)
+    db = database(request)
+    now = utcnow()
+    with db.reading() as session:
+        signed_in = web_sessions.find(session, key, now=now)
+    if signed_in is None or signed_in.actor.role not in WEB_ROLES:
+        return None
+    if signed_in.seen_long_ago(now):
+        with db.transaction() as session:
+            web_sessions.seen(session, key, now=now)
+    return signed_in.actor
 
 
 def current_actor(request: Request) -> Actor:
     actor = load_actor(request)
     if actor is None:
-        request.session.pop(USER_KEY, None)
+        request.session.pop(SESSION_KEY, None)
         raise LoginRequired(login_url(request))
     request.state.actor = actor
     return actor
@@ -152,4 +173,5 @@ Signed = Depends(current_actor)
 Reader = Depends(require(Permission.READ))
 CustomerManager = Depends(require(Permission.MANAGE_CUSTOMERS))
 Configurer = Depends(require(Permission.CONFIGURE))
+UserManager = Depends(require(Permission.MANAGE_USERS))
 CheckedForm = Depends(checked_form)

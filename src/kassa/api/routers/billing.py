@@ -26,6 +26,7 @@ from kassa.core.ids import Id
 from kassa.db.engine import Database
 from kassa.db.models import BillingRun
 from kassa.db.pagination import paginate
+from kassa.security_headers import DOCUMENT_HEADERS
 
 router = api_router(tags=["billing"])
 Biller = Depends(require(Permission.MOVE_MONEY))
@@ -166,7 +167,7 @@ def get_invoice_html(
             settings.invoice_templates_dir,
             budget=documents.render_budget(settings),
         )
-    return HTMLResponse(html)
+    return HTMLResponse(html, headers=DOCUMENT_HEADERS)
 
 
 @router.get(

@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, Query
-from sqlalchemy import select
+from datetime import datetime
+from typing import Literal
 
-from kassa.api.deps import database, require
+from fastapi import Depends, Query, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kassa.api.deps import current_actor, database, require
 from kassa.api.routing import api_router
-from kassa.auth import service
+from kassa.auth import password_flows, service, throttle
 from kassa.auth.actor import Actor, Permission
+from kassa.auth.password_flows import Passwords
 from kassa.auth.schemas import (
     AuditEntryOut,
     AuditPage,
+    LockoutOut,
+    PasswordIn,
     TokenIn,
     TokenOut,
     UserIn,
     UserOut,
     UserPage,
+    UserPatch,
 )
+from kassa.core.errors import NotFound
 from kassa.core.ids import Id
 from kassa.db.engine import Database
 from kassa.db.models import ApiToken, AuditLog, User
@@ -25,16 +34,31 @@ from kassa.db.pagination import paginate
 
 router = api_router(tags=["users"])
 Admin = Depends(require(Permission.MANAGE_USERS))
+Signed = Depends(current_actor)
 
 
-def _user(user: User) -> UserOut:
+async def passwords(request: Request) -> Passwords:
+    work: Passwords = request.app.state.passwords
+    return work
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _user(user: User, locked_until: datetime | None = None) -> UserOut:
     return UserOut(
         id=user.id,
         username=user.username,
         role=user.role,
         active=user.active,
         created_at=user.created_at,
+        locked_until=locked_until,
     )
+
+
+def _user_now(session: Session, user: User) -> UserOut:
+    return _user(user, throttle.locked_until(session, [user.username]).get(user.username))
 
 
 def _token(record: ApiToken, token: str | None = None) -> TokenOut:
@@ -58,16 +82,100 @@ def list_users(
 ) -> UserPage:
     with db.reading() as session:
         rows, next_cursor = paginate(session, select(User), User.id, limit=limit, cursor=cursor)
-        return UserPage(items=[_user(u) for u in rows], next_cursor=next_cursor)
+        locked = throttle.locked_until(session, [u.username for u in rows])
+        items = [_user(u, locked.get(u.username)) for u in rows]
+        return UserPage(items=items, next_cursor=next_cursor)
 
 
 @router.post("/users", response_model=UserOut, status_code=201)
-def create_user(body: UserIn, actor: Actor = Admin, db: Database = Depends(database)) -> UserOut:
+async def create_user(
+    body: UserIn, actor: Actor = Admin, work: Passwords = Depends(passwords)
+) -> UserOut:
+    user = await password_flows.create_user(
+        work, actor, username=body.username, role=body.role, password=body.password
+    )
+    return _user(user)
+
+
+@router.get("/users/{user_id}", response_model=UserOut)
+def get_user(user_id: Id, _: Actor = Admin, db: Database = Depends(database)) -> UserOut:
+    with db.reading() as session:
+        return _user_now(session, service.get_user(session, user_id))
+
+
+@router.patch("/users/{user_id}", response_model=UserOut)
+def update_user(
+    user_id: Id, body: UserPatch, actor: Actor = Admin, db: Database = Depends(database)
+) -> UserOut:
+    """Disable a user (``"active": false``) or enable them again. Disabling ends every web
+    session of the user and refuses their API tokens at once; nothing is deleted."""
     with db.transaction() as session:
-        user = service.create_user(
-            session, actor, username=body.username, role=body.role, password=body.password
-        )
+        user = service.get_user(session, user_id)
+        if body.active is not None:
+            user = service.set_active(session, actor, user_id, body.active)
+        return _user_now(session, user)
+
+
+@router.post("/users/{user_id}/password", response_model=UserOut)
+async def set_password(
+    user_id: Id,
+    body: PasswordIn,
+    request: Request,
+    actor: Actor = Signed,
+    work: Passwords = Depends(passwords),
+) -> UserOut:
+    """Change your own password (give ``current_password``) or, as an admin, reset another
+    user's. Every web session of the user ends. A wrong current password counts as a failed
+    sign-in: enough of them lock the user (429 with Retry-After)."""
+    user, _ = await password_flows.change_password(
+        work,
+        actor,
+        user_id,
+        password=body.password,
+        current_password=body.current_password,
+        address=_address(request),
+    )
+    return _user(user)
+
+
+@router.post("/users/{user_id}/unlock", response_model=UserOut)
+def unlock_user(user_id: Id, actor: Actor = Admin, db: Database = Depends(database)) -> UserOut:
+    """Lift the lock failed sign-ins put on this user, and forget those failures."""
+    with db.transaction() as session:
+        user = service.get_user(session, user_id)
+        throttle.lift(session, actor, throttle.USER, user.username)
         return _user(user)
+
+
+@router.get("/login-lockouts", response_model=list[LockoutOut])
+def list_lockouts(_: Actor = Admin, db: Database = Depends(database)) -> list[LockoutOut]:
+    """Usernames and client addresses that failed sign-ins have locked, longest lock first."""
+    with db.reading() as session:
+        return [
+            LockoutOut(
+                scope=lock.scope,
+                key=lock.key,
+                failures=lock.failures,
+                locked_until=lock.locked_until,
+            )
+            for lock in throttle.lockouts(session)
+        ]
+
+
+@router.delete("/login-lockouts/{scope}/{key:path}", status_code=204)
+def lift_lockout(
+    scope: Literal["user", "address"],
+    key: str,
+    actor: Actor = Admin,
+    db: Database = Depends(database),
+) -> Response:
+    """Lift a lock (of a username as typed, or of a client address) and forget its failures."""
+    with db.transaction() as session:
+        if not throttle.lift(session, actor, scope, key):
+            raise NotFound(
+                f"no failed sign-ins are recorded for {scope} '{key}'", code="lockout_not_found"
+            )
+    return Response(status_code=204)
 
 
 @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201)

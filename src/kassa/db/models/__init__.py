@@ -18,9 +18,11 @@ from kassa.db.models.invoice_counter import InvoiceCounter
 from kassa.db.models.invoice_document import InvoiceDocument
 from kassa.db.models.invoice_line import InvoiceLine
 from kassa.db.models.ledger_entry import ENTRY_TYPES, LedgerEntry
+from kassa.db.models.login_throttle import LoginThrottle
 from kassa.db.models.notification_delivery import NotificationDelivery
 from kassa.db.models.outbox_event import OutboxEvent
 from kassa.db.models.user import User
+from kassa.db.models.web_session import WebSession
 from kassa.db.models.webhook_endpoint import WebhookEndpoint
 
 __all__ = [
@@ -44,8 +46,10 @@ __all__ = [
     "InvoiceDocument",
     "InvoiceLine",
     "LedgerEntry",
+    "LoginThrottle",
     "NotificationDelivery",
     "OutboxEvent",
     "User",
+    "WebSession",
     "WebhookEndpoint",
 ]

@@ -12,6 +12,7 @@ from kassa.core.errors import ValidationFailed
 from kassa.core.ids import Id
 from kassa.customers.queries import get_customer
 from kassa.db.models import Customer
+from kassa.security_headers import DOCUMENT_HEADERS
 from kassa.web import ledger_view
 from kassa.web.forms import id_filter
 from kassa.web.render import render
@@ -21,8 +22,6 @@ from kassa.web.session import Reader, database
 router = web_router()
 PAGE_SIZE = 25
 STATUSES = (("issued", "Issued"), ("overdue", "Overdue"), ("paid", "Paid"))
-# The invoice document comes from an operator's template: in its frame it may show, not run.
-DOCUMENT_POLICY = "sandbox allow-same-origin; script-src 'none'; object-src 'none'"
 
 
 def _status_filter(raw: str) -> str | None:
@@ -104,11 +103,7 @@ def invoice_document(request: Request, invoice_id: Id, _: Actor = Reader) -> Res
         )
     return HTMLResponse(
         html,
-        headers={
-            "Content-Security-Policy": DOCUMENT_POLICY,
-            "X-Frame-Options": "SAMEORIGIN",
-            "Cache-Control": "no-store",
-        },
+        headers={**DOCUMENT_HEADERS, "Cache-Control": "no-store"},
     )
 
 

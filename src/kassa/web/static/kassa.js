@@ -73,9 +73,15 @@
   });
 
   document.addEventListener("click", function (event) {
-    var el = event.target.closest("[data-add-row], [data-remove-row], [data-open-dialog], [data-close-dialog], [data-copy]");
+    var el = event.target.closest("[data-add-row], [data-remove-row], [data-open-dialog], [data-close-dialog], [data-copy], [data-go-back]");
     if (!el) return;
-    if (el.hasAttribute("data-copy")) {
+    if (el.hasAttribute("data-go-back")) {
+      // Back to the page before, when there is one; the link's own target otherwise.
+      if (window.history.length > 1) {
+        event.preventDefault();
+        window.history.back();
+      }
+    } else if (el.hasAttribute("data-copy")) {
       copyValue(el);
     } else if (el.hasAttribute("data-add-row")) {
       addRow(el);

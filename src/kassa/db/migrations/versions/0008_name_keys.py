@@ -8,7 +8,7 @@ ASCII-only lower()): the first keeps the key, each later one gets the key with i
 so the upgrade never fails on them and the operator can rename them at leisure.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 22:40:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from kassa.core.names import name_key
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
