@@ -50,6 +50,8 @@ def test_serve_prepares_the_database_then_runs_the_app_factory(
     assert call["workers"] == 3
     assert call["port"] == 9123
     assert call["access_log"] is True
+    # Kassa itself decides whose X-Forwarded-* to believe (KASSA_TRUSTED_PROXIES).
+    assert call["proxy_headers"] is False
     assert kassa.count(User) == 1
     assert kassa.count(ApiToken) == 1
 

@@ -8,6 +8,7 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from argon2 import PasswordHasher
@@ -15,10 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from kassa.app import create_app
-from kassa.auth import passwords
+from kassa.auth import passwords, throttle, web_sessions
+from kassa.auth.throttle import LoginLimits
+from kassa.background import Housekeeper
+from kassa.core.clock import utcnow
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
-from kassa.db.models import AuditLog, LedgerEntry, User, WebSession
+from kassa.db.models import AuditLog, LedgerEntry, LoginThrottle, User, WebSession
 from kassa.security_headers import DOCS_POLICY, PAGE_POLICY
 from tests.conftest import ADMIN_PASSWORD
 from tests.web.conftest import USER_PASSWORD, csrf_of, make_user, web_login
@@ -351,3 +355,24 @@ def test_the_api_docs_get_a_policy_that_lets_them_load(client: TestClient) -> No
         assert_page_headers(dict(answer.headers), DOCS_POLICY)
         for url in re.findall(r'(?:src|href)="(https://[^/"]+)', answer.text):
             assert url in DOCS_POLICY, url
+
+
+def test_housekeeping_forgets_ended_sessions_and_old_failures(db: Database) -> None:
+    limits = LoginLimits()
+    now = utcnow()
+    with db.transaction() as session:
+        admin = session.scalar(select(User.id).where(User.username == "admin"))
+        assert admin is not None
+        web_sessions.start(session, admin, now=now - web_sessions.LIFETIME - timedelta(minutes=1))
+        live = web_sessions.start(session, admin, now=now)
+        throttle.record_failure(
+            session, limits, "old-guess", "192.0.2.1", now=now - timedelta(hours=2)
+        )
+        throttle.record_failure(session, limits, "new-guess", "192.0.2.2", now=now)
+    _swept, purged = Housekeeper(db, 0, limits.window_seconds).run_once()
+    assert purged == 3
+    with db.reading() as session:
+        assert session.scalar(select(func.count()).select_from(WebSession)) == 1
+        assert web_sessions.find(session, live) is not None
+        kept = set(session.scalars(select(LoginThrottle.key)))
+    assert kept == {"new-guess", "192.0.2.2"}
