@@ -80,5 +80,5 @@ class InvoiceSummary(BaseModel):
 
 
 class InvoicePage(BaseModel):
-    items: list[InvoiceSummary]
+    items: list[InvoiceOut]
     next_cursor: str | None
