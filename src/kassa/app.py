@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kassa import __version__
-from kassa.api import problems
+from kassa.api import openapi, problems
 from kassa.api.app import install_api
 from kassa.api.body_limit import BodyLimit
 from kassa.api.routers import health
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         version=__version__,
         description="Real-time balance control and invoicing for telecom, ISP and SaaS operators.",
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
     )
     app.state.settings = settings
     app.state.db = db
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     with db.transaction() as session:
         secret = session_secret(session, settings)
     problems.install(app)
+    openapi.install(app)
     app.include_router(health.router)
     install_api(app)
     from kassa.web.app import install as install_web

@@ -66,11 +66,25 @@ class TestAuthentication:
         assert shown["token"] is None
         assert issued["token"].startswith(shown["prefix"])
 
-    @pytest.mark.parametrize("path", ["/health", "/api/v1/health"])
-    def test_health_needs_no_token(self, api: Api, path: str) -> None:
-        response = api.client.get(path)
+    def test_health_needs_no_token(self, api: Api) -> None:
+        response = api.client.get("/health")
         assert response.status_code == 200
         assert response.json() == {"status": "ok"}
+
+    def test_health_under_the_api_needs_a_token_of_any_role(
+        self, api: Api, subtests: pytest.Subtests
+    ) -> None:
+        for header in BAD_AUTHORIZATION:
+            headers = {} if header is None else {"Authorization": header}
+            with subtests.test(repr(header)):
+                response = api.as_token(None).get("/health", headers=headers)
+                assert_problem(response, 401)
+                assert response.headers["www-authenticate"].lower().startswith("bearer")
+        for role in ("service", "viewer"):
+            with subtests.test(role):
+                response = api.as_token(api.token_for(role)).get("/health")
+                assert response.status_code == 200, response.text
+                assert response.json() == {"status": "ok"}
 
 
 # (role, method, path, body): each must be a 403 that changes nothing.

@@ -20,7 +20,7 @@ API_PREFIX = "/api/v1"
 # The real-time calls first: a request is matched against the routes in this order.
 ROUTERS: tuple[APIRouter, ...] = (
     ledger.router,
-    health.router,
+    health.authenticated_router,
     reference.router,
     customer_classes.router,
     customers.router,

@@ -7,15 +7,17 @@ token, or a user deactivated or given another role, is forgotten at once in the 
 made the change and within that many seconds in every other process.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: FastAPI reads the annotations of a dependency's
+# ``__call__`` at runtime, and older FastAPI cannot resolve them there when they are strings.
 
 import hashlib
 import time
 import weakref
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Depends, Request
+from fastapi.openapi.models import HTTPBase as HTTPScheme
+from fastapi.security.base import SecurityBase
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 from starlette.concurrency import run_in_threadpool
@@ -75,38 +77,59 @@ def _lookup(db: Database, token: str) -> Actor | None:
         return authenticate_token(session, token)
 
 
-async def current_actor(request: Request) -> Actor:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("send 'Authorization: Bearer <token>'", code="unauthorized")
-    db = await database(request)
-    known = _known_tokens.get(db)
-    if known is None:
-        known = _known_tokens.setdefault(db, {})
-    digest = hashlib.sha256(token.encode()).hexdigest()
-    hit = known.get(digest)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
-    generation = _generation
-    actor = await run_in_threadpool(_lookup, db, token)
-    if actor is None:
-        known.pop(digest, None)
-        raise Unauthorized("the token is unknown or revoked", code="invalid_token")
-    if generation == _generation:
-        if len(known) >= MAX_CACHED_TOKENS:
-            known.clear()
-        known[digest] = (time.monotonic() + TOKEN_TTL_SECONDS, actor)
-    return actor
+class BearerToken(SecurityBase):
+    """The acting user, from ``Authorization: Bearer <token>``. Being a FastAPI security scheme,
+    it is documented as ``bearerAuth`` on every operation that depends on it."""
 
+    def __init__(self) -> None:
+        self.scheme_name = "bearerAuth"
+        self.model = HTTPScheme(
+            scheme="bearer",
+            description="An API token: `kassa tokens create`, or POST /api/v1/users/{id}/tokens.",
+        )
 
-def require(permission: Permission) -> Callable[[Actor], Awaitable[Actor]]:
-    async def _check(actor: Actor = Depends(current_actor)) -> Actor:
-        actor.require(permission)
+    async def __call__(self, request: Request) -> Actor:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("send 'Authorization: Bearer <token>'", code="unauthorized")
+        db = await database(request)
+        known = _known_tokens.get(db)
+        if known is None:
+            known = _known_tokens.setdefault(db, {})
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        hit = known.get(digest)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        generation = _generation
+        actor = await run_in_threadpool(_lookup, db, token)
+        if actor is None:
+            known.pop(digest, None)
+            raise Unauthorized("the token is unknown or revoked", code="invalid_token")
+        if generation == _generation:
+            if len(known) >= MAX_CACHED_TOKENS:
+                known.clear()
+            known[digest] = (time.monotonic() + TOKEN_TTL_SECONDS, actor)
         return actor
 
-    return _check
+
+current_actor = BearerToken()
+
+
+class PermissionCheck:
+    """The acting user, refused (403) unless their role grants ``permission``."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    async def __call__(self, actor: Actor = Depends(current_actor)) -> Actor:
+        actor.require(self.permission)
+        return actor
+
+
+def require(permission: Permission) -> PermissionCheck:
+    return PermissionCheck(permission)
 
 
 Reader = Depends(require(Permission.READ))

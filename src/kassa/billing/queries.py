@@ -26,16 +26,33 @@ def get_invoice(session: Session, invoice_id: int) -> Invoice:
 
 
 def invoice_lines(session: Session, invoice_id: int) -> list[InvoiceLine]:
-    return list(
-        session.scalars(
+    return invoices_lines(session, [invoice_id])[invoice_id]
+
+
+def invoices_lines(session: Session, invoice_ids: list[int]) -> dict[int, list[InvoiceLine]]:
+    """The lines of each invoice, in order: one query for a whole page of invoices."""
+    lines: dict[int, list[InvoiceLine]] = {invoice_id: [] for invoice_id in invoice_ids}
+    if invoice_ids:
+        rows = session.scalars(
             select(InvoiceLine)
-            .where(InvoiceLine.invoice_id == invoice_id)
-            .order_by(InvoiceLine.position)
+            .where(InvoiceLine.invoice_id.in_(invoice_ids))
+            .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
         )
-    )
+        for line in rows:
+            lines[line.invoice_id].append(line)
+    return lines
 
 
 def invoice_out(session: Session, invoice: Invoice) -> InvoiceOut:
+    return invoices_out(session, [invoice])[0]
+
+
+def invoices_out(session: Session, invoices: list[Invoice]) -> list[InvoiceOut]:
+    lines = invoices_lines(session, [invoice.id for invoice in invoices])
+    return [_invoice_out(session, invoice, lines[invoice.id]) for invoice in invoices]
+
+
+def _invoice_out(session: Session, invoice: Invoice, lines: list[InvoiceLine]) -> InvoiceOut:
     exp = currency_exponent(session, invoice.currency)
 
     def money(micros: int) -> str:
@@ -60,7 +77,7 @@ def invoice_out(session: Session, invoice: Invoice) -> InvoiceOut:
                 quantity=line.quantity,
                 amount=money(line.amount_micros),
             )
-            for line in invoice_lines(session, invoice.id)
+            for line in lines
         ],
         subtotal=money(invoice.subtotal_micros),
         taxes=[

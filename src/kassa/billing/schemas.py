@@ -89,5 +89,5 @@ class InvoiceSummary(BaseModel):
 
 
 class InvoicePage(BaseModel):
-    items: list[InvoiceSummary]
+    items: list[InvoiceOut]
     next_cursor: str | None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -127,9 +127,7 @@ def list_customer_invoices(
         rows, next_cursor = queries.list_invoices(
             session, customer_id=customer_id, status=status, limit=limit, cursor=cursor
         )
-        return InvoicePage(
-            items=[queries.invoice_summary(session, r) for r in rows], next_cursor=next_cursor
-        )
+        return InvoicePage(items=queries.invoices_out(session, rows), next_cursor=next_cursor)
 
 
 @router.get("/invoices", response_model=InvoicePage)
@@ -144,16 +142,23 @@ def list_invoices(
         rows, next_cursor = queries.list_invoices(
             session, status=status, limit=limit, cursor=cursor
         )
-        return InvoicePage(
-            items=[queries.invoice_summary(session, r) for r in rows], next_cursor=next_cursor
-        )
+        return InvoicePage(items=queries.invoices_out(session, rows), next_cursor=next_cursor)
+
+
+# A document needs its class's invoice template, which may be missing or broken.
+TEMPLATE_PROBLEM: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The invoice template is missing or does not render"}
+}
 
 
 # Declared before /invoices/{invoice_id}, which would otherwise take "7.pdf" for an id.
 @router.get(
     "/invoices/{invoice_id}.html",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}, "description": "The invoice as HTML"}},
+    responses={
+        200: {"content": {"text/html": {}}, "description": "The invoice as HTML"},
+        **TEMPLATE_PROBLEM,
+    },
 )
 def get_invoice_html(
     invoice_id: Id, request: Request, _: Actor = Reader, db: Database = Depends(database)
@@ -173,7 +178,20 @@ def get_invoice_html(
 @router.get(
     "/invoices/{invoice_id}.pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "The invoice as PDF"}},
+    responses={
+        200: {
+            "description": "The invoice as PDF",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "headers": {
+                "Content-Disposition": {
+                    "description": "inline, with the file name",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            },
+        },
+        **TEMPLATE_PROBLEM,
+    },
 )
 def get_invoice_pdf(
     invoice_id: Id, request: Request, _: Actor = Reader, db: Database = Depends(database)

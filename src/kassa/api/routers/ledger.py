@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -50,6 +52,14 @@ IDEMPOTENCY_DOC = {
             "description": "A retry with the same key and body returns the first answer.",
         }
     ]
+}
+# What a reservation may be refused with besides what every money call may (kassa.api.openapi).
+RESERVATION_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    402: {"description": "Insufficient funds: `available_funds` says what the customer has"},
+    403: {
+        "description": "The token's role may not authorize, or the customer is not active "
+        "(`customer_status` says what it is)"
+    },
 }
 
 
@@ -128,6 +138,7 @@ def list_transactions(
     status_code=201,
     tags=["authorizations"],
     openapi_extra=IDEMPOTENCY_DOC,
+    responses=RESERVATION_PROBLEMS,
 )
 def reserve(
     customer_id: Id,
@@ -149,6 +160,7 @@ def reserve(
     response_model=AuthorizationOut,
     tags=["authorizations"],
     openapi_extra=IDEMPOTENCY_DOC,
+    responses=RESERVATION_PROBLEMS,
 )
 def extend(
     authorization_id: Id,
