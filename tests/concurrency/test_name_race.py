@@ -20,12 +20,16 @@ VARIANTS = ["Über", "über", "ÜBER", "über ", " Über", "ü" + "ber", "ÜbeR"
         ("/business-models", "business_model_name_taken"),
         ("/customer-classes", "class_name_taken"),
         ("/customers", "customer_name_taken"),
+        ("/custom-fields", "custom_field_name_taken"),
     ],
 )
 def test_one_of_many_same_names_at_once_is_created(cluster: Cluster, path: str, code: str) -> None:
     model = cluster.universal_model()
 
     def body(name: str) -> dict[str, Any]:
+        if path == "/custom-fields":
+            # Field names are lower-case ASCII identifiers: the race is on one spelling.
+            return {"name": "tax_code", "label": name, "type": "text"}
         if path != "/customers":
             return {"name": name}
         return {

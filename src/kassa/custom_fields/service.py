@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kassa.auth import audit
@@ -119,12 +120,18 @@ def create_custom_field(session: Session, actor: Actor, data: CustomFieldIn) -> 
     values["options"] = [o.model_dump() for o in data.options] if data.options is not None else None
     _apply_definition(field, values, errors)
     errors.raise_if_any()
+    taken = Conflict(
+        f"a custom field named '{name}' already exists", code="custom_field_name_taken"
+    )
     if session.scalar(select(CustomField.id).where(CustomField.name == name)) is not None:
-        raise Conflict(
-            f"a custom field named '{name}' already exists", code="custom_field_name_taken"
-        )
+        raise taken
     session.add(field)
-    session.flush()
+    try:
+        # A concurrent create of the same name passed the check too; the unique index decides.
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise taken from exc
     audit.record(session, actor, "create", "custom_field", field.id, after=snapshot(field))
     return field
 
