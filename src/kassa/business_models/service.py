@@ -7,7 +7,6 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kassa.auth import audit
@@ -16,6 +15,7 @@ from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldErrors, NotFound
 from kassa.core.names import MAX_KEY_LENGTH, clean_name, key_too_long, name_key
 from kassa.db.models import BusinessModel, Customer
+from kassa.db.unique import flush_or_conflict
 
 SERVICE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -82,13 +82,7 @@ def _name_taken(name: str) -> Conflict:
 
 
 def _flush_name(session: Session, name: str) -> None:
-    """Flush, a concurrent save of the same name (which the check above could not see yet)
-    answering like a name already taken."""
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise _name_taken(name) from exc
+    flush_or_conflict(session, _name_taken(name))
 
 
 def _clean(

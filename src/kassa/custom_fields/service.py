@@ -6,7 +6,6 @@ import re
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kassa.auth import audit
@@ -21,6 +20,7 @@ from kassa.custom_fields.schemas import (
 )
 from kassa.custom_fields.values import ValueProblem, check_value, limit_text
 from kassa.db.models import CustomerClassField, CustomField
+from kassa.db.unique import flush_or_conflict
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -126,12 +126,7 @@ def create_custom_field(session: Session, actor: Actor, data: CustomFieldIn) -> 
     if session.scalar(select(CustomField.id).where(CustomField.name == name)) is not None:
         raise taken
     session.add(field)
-    try:
-        # A concurrent create of the same name passed the check too; the unique index decides.
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise taken from exc
+    flush_or_conflict(session, taken)
     audit.record(session, actor, "create", "custom_field", field.id, after=snapshot(field))
     return field
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kassa.auth import audit
@@ -28,6 +27,7 @@ from kassa.customer_classes.schemas import (
     TaxOut,
 )
 from kassa.db.models import Customer, CustomerClass, CustomerClassField, CustomField
+from kassa.db.unique import flush_or_conflict
 from kassa.notifications.events import EVENTS
 
 DEFAULT_CLASS_NAME = "Default"
@@ -179,13 +179,7 @@ def _name_taken(name: str) -> Conflict:
 
 
 def _flush_name(session: Session, name: str) -> None:
-    """Flush, a concurrent save of the same name (which the check could not see yet)
-    answering like a name already taken."""
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise _name_taken(name) from exc
+    flush_or_conflict(session, _name_taken(name))
 
 
 def _check_name(session: Session, name: str, exclude_id: int | None, errors: FieldErrors) -> str:

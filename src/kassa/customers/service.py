@@ -28,6 +28,7 @@ from kassa.customers import references
 from kassa.customers.queries import get_customer
 from kassa.customers.schemas import CustomerIn, CustomerPatch
 from kassa.db.models import BusinessModel, Customer, CustomerClass, CustomField
+from kassa.db.unique import flush_or_conflict
 from kassa.ledger.entries import append_entry, initial_alert_level
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -268,11 +269,7 @@ def update_customer(
         _apply_patch(session, customer, values, exponent, errors)
     errors.raise_if_any()
     customer.updated_at = utcnow()
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise _name_taken(customer.name) from exc
+    flush_or_conflict(session, _name_taken(customer.name))
     audit.record(
         session, actor, "update", "customer", customer.id, before=before, after=snapshot(customer)
     )
