@@ -97,6 +97,9 @@ def seed(api: Api) -> dict[str, Any]:
         "invoice_id": invoice["id"],
         "user_id": user["id"],
         "token_id": token["id"],
+        # A sign-in lockout is named by its scope and key (a username or an address).
+        "scope": "user",
+        "key": "seeded",
         "endpoint_id": endpoint["id"],
         "field_id": field["id"],
         "class_id": customer_class["id"],

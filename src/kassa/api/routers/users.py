@@ -116,7 +116,14 @@ def update_user(
         return _user_now(session, user)
 
 
-@router.post("/users/{user_id}/password", response_model=UserOut)
+@router.post(
+    "/users/{user_id}/password",
+    response_model=UserOut,
+    responses={
+        403: {"description": "Only an admin sets another user's password"},
+        429: {"description": "Too many failed sign-ins: `Retry-After` says when to try again"},
+    },
+)
 async def set_password(
     user_id: Id,
     body: PasswordIn,

@@ -9,6 +9,7 @@ from starlette.datastructures import FormData
 from kassa.auth import password_flows, service, throttle, web_sessions
 from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
+from kassa.core.ids import Id
 from kassa.db.models import User
 from kassa.web.errors import problem_for
 from kassa.web.forms import FormView, text
@@ -50,9 +51,9 @@ def _refused(request: Request, exc: KassaError) -> Response:
     return redirect("/users")
 
 
-@router.post("/users/{user_id:int}/active")
+@router.post("/users/{user_id:id}/active")
 def set_active(
-    request: Request, user_id: int, actor: Actor = UserManager, form: FormData = CheckedForm
+    request: Request, user_id: Id, actor: Actor = UserManager, form: FormData = CheckedForm
 ) -> Response:
     active = text(form, "active") == "1"
     try:
@@ -67,9 +68,9 @@ def set_active(
     return redirect("/users")
 
 
-@router.post("/users/{user_id:int}/unlock")
+@router.post("/users/{user_id:id}/unlock")
 def unlock_user(
-    request: Request, user_id: int, actor: Actor = UserManager, form: FormData = CheckedForm
+    request: Request, user_id: Id, actor: Actor = UserManager, form: FormData = CheckedForm
 ) -> Response:
     with database(request).transaction() as session:
         name = service.get_user(session, user_id).username
@@ -98,8 +99,8 @@ def _reset_page(request: Request, user: User, form: FormView, status_code: int =
     )
 
 
-@router.get("/users/{user_id:int}/password", response_class=HTMLResponse)
-def reset_page(request: Request, user_id: int, actor: Actor = UserManager) -> Response:
+@router.get("/users/{user_id:id}/password", response_class=HTMLResponse)
+def reset_page(request: Request, user_id: Id, actor: Actor = UserManager) -> Response:
     if user_id == actor.user_id:
         return redirect("/account/password")
     with database(request).reading() as session:
@@ -107,9 +108,9 @@ def reset_page(request: Request, user_id: int, actor: Actor = UserManager) -> Re
     return _reset_page(request, user, FormView())
 
 
-@router.post("/users/{user_id:int}/password", response_class=HTMLResponse)
+@router.post("/users/{user_id:id}/password", response_class=HTMLResponse)
 async def reset_password(
-    request: Request, user_id: int, actor: Actor = UserManager, form: FormData = CheckedForm
+    request: Request, user_id: Id, actor: Actor = UserManager, form: FormData = CheckedForm
 ) -> Response:
     try:
         user, _key = await password_flows.change_password(
