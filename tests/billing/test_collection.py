@@ -9,8 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from kassa.auth.actor import SYSTEM
 from kassa.billing.collection import run_collection
 from kassa.billing.runs import RunSummary, run_billing
+from kassa.customers.service import change_status
 from kassa.db.engine import Database
 from kassa.db.models import Customer, Invoice, OutboxEvent
 from tests.billing.owing import customers_owing
@@ -93,4 +95,24 @@ def test_suspension_waits_for_its_days_and_names_its_invoice(db: Database) -> No
     assert _events(db, "customer_suspended") == [
         {"customer_id": c, "invoice_id": invoices[c], "oldest_due_date": due[c]} for c in customers
     ]
-    assert keys == {c: f"customer_suspended:{c}:{invoices[c]}" for c in customers}
+    assert sorted(keys) == sorted(customers)
+    assert all(key.startswith(f"customer_suspended:{c}:") for c, key in keys.items())
+
+
+def test_a_customer_suspended_again_after_staff_unblocked_it_is_reported_again(
+    db: Database,
+) -> None:
+    """Staff may block a suspended customer and unblock it while its invoice is still overdue;
+    the next collection suspends it again, and that suspension has its own event."""
+    (customer,), as_of = customers_owing(db, 1, "15.00")
+    assert run_collection(db, as_of).suspended == 1
+    for action in ("block", "unblock"):
+        with db.transaction() as session:
+            change_status(session, SYSTEM, customer, action)
+    with db.reading() as session:
+        assert session.get_one(Customer, customer).status == "active"
+    assert run_collection(db, as_of).suspended == 1
+    assert run_collection(db, as_of).suspended == 0
+    with db.reading() as session:
+        assert session.get_one(Customer, customer).status == "suspended"
+    assert len(_events(db, "customer_suspended")) == 2

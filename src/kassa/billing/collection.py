@@ -7,7 +7,7 @@ the credits posted since it was issued reach its amount due.
 Both sides hold the customer's row first (the lock order of ``kassa.customers.locks``): a
 payment settles under the lock its posting took, collection locks a batch of customers before
 it reads their invoices. Each change re-checks the state it changes, and each event names what
-it reports (``invoice_overdue:<invoice>``, ``customer_suspended:<customer>:<invoice>``), so
+it reports (``invoice_overdue:<invoice>``, ``customer_suspended:<customer>:<its last change>``), so
 however many runs overlap, an invoice falls overdue once and a suspension is reported once.
 """
 
@@ -21,7 +21,7 @@ from sqlalchemy import Exists, exists, func, select, union, update
 from sqlalchemy.orm import Session
 
 from kassa.core import periods
-from kassa.core.clock import utcnow
+from kassa.core.clock import as_utc, utcnow
 from kassa.core.money import format_micros
 from kassa.currencies.service import currency_exponent
 from kassa.customers.locks import lock_customers
@@ -202,6 +202,7 @@ def _suspend(session: Session, as_of: datetime, customer_ids: list[int]) -> int:
     rows = session.execute(
         select(
             Customer.id,
+            Customer.updated_at,
             CustomerClass.suspend_after_days,
             Invoice.id,
             Invoice.due_date,
@@ -218,14 +219,14 @@ def _suspend(session: Session, as_of: datetime, customer_ids: list[int]) -> int:
         .order_by(Customer.id, Invoice.due_date, Invoice.id)
     ).all()
     # Per customer, the overdue invoice whose grace ended first (due dates are local days).
-    reasons: dict[int, tuple[datetime, int, date]] = {}
-    for customer_id, after_days, invoice_id, due_date, zone in rows:
+    reasons: dict[int, tuple[datetime, int, date, datetime]] = {}
+    for customer_id, changed_at, after_days, invoice_id, due_date, zone in rows:
         ends = _overdue_from(due_date, zone, after_days or 0)
         if as_of >= ends and (customer_id not in reasons or ends < reasons[customer_id][0]):
-            reasons[customer_id] = (ends, invoice_id, due_date)
+            reasons[customer_id] = (ends, invoice_id, due_date, changed_at)
     suspended = 0
     now = utcnow()
-    for customer_id, (_, invoice_id, due_date) in sorted(reasons.items()):
+    for customer_id, (_, invoice_id, due_date, changed_at) in sorted(reasons.items()):
         changed = session.execute(
             update(Customer)
             .where(
@@ -247,7 +248,10 @@ def _suspend(session: Session, as_of: datetime, customer_ids: list[int]) -> int:
                 "invoice_id": invoice_id,
                 "oldest_due_date": due_date.isoformat(),
             },
-            dedupe_key=f"customer_suspended:{customer_id}:{invoice_id}",
+            # A suspension is of the customer as last changed (read under its lock): runs that
+            # read the same row share the key, and one suspended again after staff unblocked
+            # it is a new suspension with an event of its own.
+            dedupe_key=f"customer_suspended:{customer_id}:{as_utc(changed_at).isoformat()}",
         )
     return suspended
 
