@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kassa.auth.actor import SYSTEM
 from kassa.billing.collection import run_collection
@@ -116,3 +117,19 @@ def test_a_customer_suspended_again_after_staff_unblocked_it_is_reported_again(
     with db.reading() as session:
         assert session.get_one(Customer, customer).status == "suspended"
     assert len(_events(db, "customer_suspended")) == 2
+
+
+def test_collection_stops_after_the_batch_its_caller_says_is_the_last(db: Database) -> None:
+    """A run told to stop (its server shuts down) ends after the batch under way; the next
+    run collects the rest."""
+    _, as_of = customers_owing(db, 5, "15.00")
+    batches: list[int] = []
+
+    def first_only(session: Session) -> bool:
+        batches.append(len(batches))
+        return False
+
+    stopped = run_collection(db, as_of, batch_size=2, in_each_batch=first_only)
+    assert (stopped.complete, stopped.overdue, batches) == (False, 2, [0])
+    rest = run_collection(db, as_of, batch_size=2)
+    assert (rest.complete, rest.overdue) == (True, 3)

@@ -40,7 +40,6 @@ LOCK_TIMEOUT = "30s"
 class CloseResult:
     periods_closed: int = 0
     invoices_issued: int = 0
-    invoice_ids: list[int] = field(default_factory=list)
     # Customers of the batch with periods still due once it reached its periods' bound.
     unfinished: list[int] = field(default_factory=list)
 
@@ -157,8 +156,7 @@ def close_batch(
             return result
         classes = _classes(session, {c.class_id for c in due})
         while due:
-            drafts = _close_round(session, due, classes, run_id, number_format, user_id, result)
-            result.invoice_ids.extend(d.invoice_id for d in drafts)
+            _close_round(session, due, classes, run_id, number_format, user_id, result)
             due = [c for c in due if c.end <= as_of]
             if due and result.periods_closed + len(due) > max_periods:
                 result.unfinished = [c.id for c in due]
@@ -174,7 +172,7 @@ def _close_round(
     number_format: str,
     user_id: int | None,
     result: CloseResult,
-) -> list[Draft]:
+) -> None:
     now = utcnow()
     before = session.connection().execute(select(func.max(BillingPeriod.id))).scalar() or 0
     insert_many(
@@ -283,7 +281,6 @@ def _close_round(
         ],
         add=("balance_micros",),
     )
-    return drafts
 
 
 def _advance(customer: DueCustomer) -> None:

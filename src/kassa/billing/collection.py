@@ -38,6 +38,8 @@ DEFAULT_BATCH = 500
 class Collected:
     overdue: int = 0
     suspended: int = 0
+    # False when the caller stopped it before every customer concerned was gone through.
+    complete: bool = True
 
     def add(self, other: Collected) -> None:
         self.overdue += other.overdue
@@ -261,11 +263,13 @@ def run_collection(
     as_of: datetime,
     *,
     batch_size: int = DEFAULT_BATCH,
-    after_batch: Callable[[], None] | None = None,
+    in_each_batch: Callable[[Session], bool] | None = None,
 ) -> Collected:
     """Apply collection as of ``as_of`` to every customer it concerns, a batch of customers per
     short transaction (payments on them wait for a batch, never for the whole run); owns its
-    transactions. ``after_batch`` runs after each committed batch (a run renews its lease)."""
+    transactions. ``in_each_batch`` runs inside each batch's transaction (a run renews its
+    lease there) and answers whether to go on: False stops after that batch, ``complete``
+    then False."""
     total = Collected()
     after = 0
     while True:
@@ -275,6 +279,9 @@ def run_collection(
             return total
         with db.transaction() as session:
             total.add(collect_batch(session, as_of, ids))
-        if after_batch:
-            after_batch()
+            go_on = in_each_batch(session) if in_each_batch else True
+        if not go_on:
+            total.complete = False
+            return total
+        db.make_way_for_writers()
         after = ids[-1]

@@ -197,16 +197,14 @@ def carry_out(
         if not _close_periods(db, run, tally, batch_size, progress, stop) or _stopped(stop):
             return _ended(db, run, tally, "interrupted", STOPPED_ON_SHUTDOWN)
 
-        def between_batches() -> None:
-            # Collection may take a while: the run stays alive, and writers get their turn.
-            with db.transaction() as session:
-                renew_lease(session, run.id, utcnow() + run.lease)
-            db.make_way_for_writers()
+        def renewed(session: Session) -> bool:
+            # Collection may take a while: each of its batches keeps the run alive.
+            renew_lease(session, run.id, utcnow() + run.lease)
+            return not _stopped(stop)
 
-        between_batches()
-        collected = run_collection(
-            db, run.as_of, batch_size=batch_size, after_batch=between_batches
-        )
+        collected = run_collection(db, run.as_of, batch_size=batch_size, in_each_batch=renewed)
+        if not collected.complete:
+            return _ended(db, run, tally, "interrupted", STOPPED_ON_SHUTDOWN)
         overdue, suspended = collected.overdue, collected.suspended
     except KeyboardInterrupt:
         _ended(db, run, tally, "interrupted", INTERRUPTED_BY_USER)
