@@ -4,7 +4,7 @@ Those tests are marked ``calendar``. Each chosen day runs them in a pytest of th
 ``--clock-at``, which starts Kassa's clock (``kassa.core.clock.utcnow``, the only place Kassa
 reads the time; the databases' clocks are never consulted) at that instant. The days are the
 ones where a test that assumed "today" would go wrong: the last day of a month late in the
-evening, 29 February, and the day Europe springs forward.
+evening, 29 February, the day Europe springs forward, and a year's last days.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ DAYS = {
     "month's last day, late": "2027-01-31T23:40:00Z",
     "29 February": "2028-02-29T12:00:00Z",
     "Europe springs forward": "2027-03-28T00:30:00Z",
+    # Daily periods of a few days' run end in two years: two series of invoice numbers.
+    "a year's last days": "2027-12-30T12:00:00Z",
 }
 
 

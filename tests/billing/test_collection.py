@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,8 @@ from kassa.customers.service import change_status
 from kassa.db.engine import Database
 from kassa.db.models import Customer, Invoice, OutboxEvent
 from tests.billing.owing import customers_owing
+
+pytestmark = pytest.mark.calendar
 
 CUSTOMERS = 60
 RUNS = 3

@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
+
 from tests.conftest import Api, customer_body
+
+pytestmark = pytest.mark.calendar
 
 # API.md, for GET /customers/{id}/invoices and GET /invoices/{id}.
 CONTRACT_FIELDS = {

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -37,6 +36,7 @@ from kassa.db.engine import Database
 from kassa.db.models import AppSetting, BillingPeriod, BillingRun, Customer, Invoice, LedgerEntry
 from kassa.ledger.schemas import TransactionIn
 from kassa.ledger.transactions import post_transaction
+from tests.billing.numbers import assert_gapless
 from tests.conftest import Api
 
 KINDS = ("daily", "weekly", "semimonthly", "monthly", "monthly_anniversary", "thirty_days")
@@ -124,12 +124,7 @@ def _check_closed_once(db: Database, as_of: datetime, expected: int) -> None:
     assert still_due == 0
     assert len(invoices) == expected and without_invoice == 0
     assert len({period for _, period in invoices}) == expected
-    series: dict[str, list[int]] = defaultdict(list)
-    for number, _ in invoices:
-        prefix, _, seq = number.rpartition("-")
-        series[prefix].append(int(seq))
-    for prefix, seqs in series.items():
-        assert sorted(seqs) == list(range(1, len(seqs) + 1)), prefix
+    assert_gapless(number for number, _ in invoices)
     assert taxes == len(balances)  # one tax entry on each customer's first, charged period
     assert {c: int(ledger.get(c) or 0) for c in balances} == balances
 
