@@ -13,9 +13,9 @@ from kassa.billing.schemas import (
 )
 from kassa.core.errors import NotFound
 from kassa.core.money import format_micros
-from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
 from kassa.currencies.service import currency_exponent
 from kassa.db.models import Customer, Invoice, InvoiceLine
+from kassa.db.pagination import paginate
 
 
 def get_invoice(session: Session, invoice_id: int) -> Invoice:
@@ -121,15 +121,9 @@ def list_invoices(
     """Newest first."""
     if customer_id is not None and session.get(Customer, customer_id) is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
-    size = check_limit(limit)
-    before = decode_int_cursor(cursor)
     stmt = select(Invoice)
     if customer_id is not None:
         stmt = stmt.where(Invoice.customer_id == customer_id)
     if status:
         stmt = stmt.where(Invoice.status == status)
-    if before is not None:
-        stmt = stmt.where(Invoice.id < before)
-    rows = list(session.scalars(stmt.order_by(Invoice.id.desc()).limit(size + 1)))
-    next_cursor = encode_cursor(rows[size - 1].id) if len(rows) > size else None
-    return rows[:size], next_cursor
+    return paginate(session, stmt, Invoice.id, limit=limit, cursor=cursor, descending=True)

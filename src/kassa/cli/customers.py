@@ -6,20 +6,18 @@ from enum import StrEnum
 from typing import Any
 
 import typer
-from sqlalchemy.orm import Session
 
 from kassa.business_models.service import list_business_models
 from kassa.cli.context import CLI_ACTOR, out, state
 from kassa.cli.tables import fields, row, table, when
 from kassa.core.errors import ValidationFailed
 from kassa.core.ids import MAX_ID
-from kassa.currencies.service import currency_exponent
 from kassa.customer_classes.service import list_customer_classes
 from kassa.customers import queries, service
 from kassa.customers.schemas import CustomerIn, CustomerOut
-from kassa.customers.views import customer_out
-from kassa.db.models import BusinessModel, Customer, CustomerClass
-from kassa.ledger.authorizations import lapsed_holds
+from kassa.customers.views import customer_view, customer_views
+from kassa.db.engine import DbSession
+from kassa.db.models import BusinessModel, CustomerClass
 
 app = typer.Typer(
     help="Customers: add, list, show.", no_args_is_help=True, rich_markup_mode="markdown"
@@ -76,19 +74,11 @@ def _custom_data(pairs: list[str]) -> dict[str, str]:
     return data
 
 
-def _shown(session: Session, rows: list[Customer]) -> list[CustomerOut]:
-    # Expired reservations stop counting at once, before the sweeper frees them; so says the API.
-    lapsed = lapsed_holds(session, [c.id for c in rows])
-    return [
-        customer_out(c, currency_exponent(session, c.currency), lapsed.get(c.id, 0)) for c in rows
-    ]
-
-
 def _money(value: str | None, currency: str, empty: str) -> str:
     return empty if value is None else f"{value} {currency}"
 
 
-def _names(session: Session) -> tuple[dict[int, str], dict[int, str]]:
+def _names(session: DbSession) -> tuple[dict[int, str], dict[int, str]]:
     models = {m.id: m.name for m in list_business_models(session)}
     classes = {c.id: c.name for c in list_customer_classes(session)}
     return models, classes
@@ -182,7 +172,7 @@ def add(
             "custom_data": data,
         }
         customer = service.create_customer(session, CLI_ACTOR, CustomerIn.model_validate(body))
-        [shown] = _shown(session, [customer])
+        shown = customer_view(session, customer)
         models, classes = _names(session)
     out().print(f"Created customer {shown.id}.", markup=False)
     _print_customer(
@@ -219,7 +209,7 @@ def list_customers(
             limit=limit,
             cursor=cursor,
         )
-        shown = _shown(session, rows)
+        shown = customer_views(session, rows)
         _, classes = _names(session)
     console = out()
     if not shown:
@@ -265,7 +255,7 @@ def show(
     db = state(ctx).database()
     with db.reading() as session:
         customer = queries.get_customer(session, customer_id)
-        [shown] = _shown(session, [customer])
+        shown = customer_view(session, customer)
         models, classes = _names(session)
     _print_customer(
         shown, models.get(shown.business_model_id, "?"), classes.get(shown.customer_class_id, "?")

@@ -11,7 +11,7 @@ from kassa.cli.tables import fields, row, table, when
 from kassa.core.ids import MAX_ID
 from kassa.currencies.service import currency_exponent
 from kassa.customers import queries
-from kassa.customers.views import customer_out
+from kassa.customers.views import customer_view
 from kassa.ledger import transactions
 from kassa.ledger.schemas import TransactionIn
 
@@ -73,7 +73,7 @@ def add(
     with db.transaction() as session:
         posted = transactions.post_transaction(session, CLI_ACTOR, customer_id, body)
         customer = queries.get_customer(session, customer_id)
-        shown = customer_out(customer, currency_exponent(session, customer.currency))
+        shown = customer_view(session, customer)
     cur = posted.currency
     out().print(f"Posted transaction {posted.id}.", markup=False)
     out().print(

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 from kassa.core.errors import NotFound, ValidationFailed
 from kassa.core.ids import id_from_text
 from kassa.core.names import name_key
-from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
+from kassa.core.pagination import check_limit
 from kassa.customers.schemas import SHOWN_STATUSES
 from kassa.customers.status import shown_status_sql
 from kassa.db.models import Customer
+from kassa.db.pagination import paginate
 
 # FTS5's trigram index answers substring queries of three characters or more.
 TRIGRAM = 3
@@ -77,7 +78,6 @@ def list_customers(
     cursor: str | None = None,
 ) -> tuple[list[Customer], str | None]:
     limit = check_limit(limit)
-    after = decode_int_cursor(cursor)
     stmt = select(Customer)
     order: Any = Customer.id
     if q:
@@ -90,8 +90,5 @@ def list_customers(
         stmt = stmt.where(shown_status_sql() == status)
     if customer_class_id is not None:
         stmt = stmt.where(Customer.customer_class_id == customer_class_id)
-    if after is not None:
-        stmt = stmt.where(order > after)
-    rows = list(session.scalars(stmt.order_by(order).limit(limit + 1)))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    # The search index's rowid is the customer's id: either way the cursor is the id.
+    return paginate(session, stmt, order, limit=limit, cursor=cursor, cursor_of=lambda c: c.id)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
 
 from kassa.core.clock import utcnow
 from kassa.core.money import format_micros
 from kassa.core.periods import next_billing_date
+from kassa.currencies.service import currency_exponent
 from kassa.customers.schemas import CustomerOut
 from kassa.customers.status import shown_status
 from kassa.db.models import Customer
-
-
-def available_funds_micros(customer: Customer, lapsed_micros: int = 0) -> int | None:
-    if customer.credit_limit_micros is None:
-        return None
-    reserved = customer.reserved_micros - lapsed_micros
-    return customer.credit_limit_micros - customer.balance_micros - reserved
+from kassa.ledger.holds import Funds, customer_funds
 
 
 def upcoming_billing_date(customer: Customer) -> date:
@@ -29,10 +27,21 @@ def upcoming_billing_date(customer: Customer) -> date:
     )
 
 
-def customer_out(customer: Customer, exponent: int, lapsed_micros: int = 0) -> CustomerOut:
-    """``lapsed_micros``: holds of expired reservations not yet swept, which no longer count."""
-    funds = available_funds_micros(customer, lapsed_micros)
-    reserved = customer.reserved_micros - lapsed_micros
+def customer_views(session: Session, customers: Sequence[Customer]) -> list[CustomerOut]:
+    """The customers as every reader shows them: reservations that have expired no longer
+    count in their reserved and available funds, swept or not."""
+    funds = customer_funds(session, customers)
+    return [
+        _customer_out(c, currency_exponent(session, c.currency), funds[c.id]) for c in customers
+    ]
+
+
+def customer_view(session: Session, customer: Customer) -> CustomerOut:
+    return customer_views(session, [customer])[0]
+
+
+def _customer_out(customer: Customer, exponent: int, funds: Funds) -> CustomerOut:
+    available = funds.available_micros
     return CustomerOut(
         id=customer.id,
         name=customer.name,
@@ -42,8 +51,8 @@ def customer_out(customer: Customer, exponent: int, lapsed_micros: int = 0) -> C
         if customer.credit_limit_micros is None
         else format_micros(customer.credit_limit_micros, exponent),
         balance=format_micros(customer.balance_micros, exponent),
-        reserved=format_micros(reserved, exponent),
-        available_funds=None if funds is None else format_micros(funds, exponent),
+        reserved=format_micros(funds.reserved_micros, exponent),
+        available_funds=None if available is None else format_micros(available, exponent),
         business_model_id=customer.business_model_id,
         customer_class_id=customer.customer_class_id,
         billing_period=customer.billing_period,
@@ -54,7 +63,7 @@ def customer_out(customer: Customer, exponent: int, lapsed_micros: int = 0) -> C
             customer.status,
             customer.balance_control,
             customer.balance_micros,
-            reserved,
+            funds.reserved_micros,
             customer.credit_limit_micros,
         ),
         created_at=customer.created_at,

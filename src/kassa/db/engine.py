@@ -31,6 +31,9 @@ WRITERS_PAUSE_SECONDS = 0.02
 # Core connection (Database.core_transaction). Functions that only send Core statements take
 # either.
 Unit = Session | Connection
+# The ORM session by a name of Kassa's: the API, the web UI and the CLI type the sessions they
+# pass to the domain with it, and never import SQLAlchemy themselves.
+DbSession = Session
 
 
 def connection_of(unit: Unit) -> Connection:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
@@ -25,6 +25,7 @@ from kassa.db.engine import Unit
 from kassa.db.models import Authorization, BusinessModel, Customer
 from kassa.db.prepared import Prepared
 from kassa.ledger.entries import append_entry
+from kassa.ledger.holds import available_micros
 from kassa.ledger.queue import customer_queue
 from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn, ReserveIn
 from kassa.ledger.transactions import RATED_DECIMALS, amount_micros
@@ -57,10 +58,6 @@ class AuthorizationView:
     row: AuthorizationRecord | Authorization
     available_funds_micros: int | None
     exponent: int
-
-
-def available_micros(limit: int | None, balance: int, reserved: int) -> int | None:
-    return None if limit is None else limit - balance - reserved
 
 
 def _reservations_too_large(field: str, currency: str, exponent: int) -> ValidationFailed:
@@ -282,11 +279,6 @@ def _not_open(auth: AuthorizationRecord) -> Conflict:
     )
 
 
-def _customer_funds(session: Unit, customer_id: int) -> tuple[int | None, str]:
-    row = _FUNDS.one(session, {"cid": customer_id})
-    return available_micros(row[0], row[1], row[2]), row[3]
-
-
 def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -> AuthorizationView:
     now = utcnow()
     auth = _lock(session, authorization_id)
@@ -390,16 +382,6 @@ def release(session: Unit, actor: Actor, authorization_id: int) -> Authorization
     )
 
 
-def get_authorization(session: Session, authorization_id: int) -> AuthorizationView:
-    auth = session.get(Authorization, authorization_id)
-    if auth is None:
-        raise NotFound(
-            f"authorization {authorization_id} does not exist", code="authorization_not_found"
-        )
-    available, _ = _customer_funds(session, auth.customer_id)
-    return AuthorizationView(auth, available, currency_exponent(session, auth.currency))
-
-
 def sweep_expired(session: Session, *, limit: int = 1000) -> int:
     """Release lapsed reservations everywhere (the periodic sweeper); returns how many."""
     now = utcnow()
@@ -427,20 +409,3 @@ def sweep_expired(session: Session, *, limit: int = 1000) -> int:
             .values(reserved_micros=Customer.reserved_micros - freed[customer_id])
         )
     return len(lapsed)
-
-
-def lapsed_holds(session: Session, customer_ids: list[int]) -> dict[int, int]:
-    """Micros still counted in ``reserved`` for reservations that have already expired, by
-    customer: an expired reservation stops counting at once, before the sweeper gets to it."""
-    if not customer_ids:
-        return {}
-    rows = session.execute(
-        select(Authorization.customer_id, func.sum(Authorization.held_micros))
-        .where(
-            Authorization.customer_id.in_(customer_ids),
-            Authorization.status == "reserved",
-            Authorization.expires_at <= utcnow(),
-        )
-        .group_by(Authorization.customer_id)
-    )
-    return {customer_id: int(total or 0) for customer_id, total in rows}

@@ -13,9 +13,9 @@ from kassa.auth.actor import Actor
 from kassa.billing.collection import CREDIT_TYPES, settle_invoices
 from kassa.core.errors import Conflict, NotFound, ValidationFailed
 from kassa.core.money import AmountError, check_amount, format_micros, to_micros
-from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
 from kassa.currencies.service import currency_exponent
 from kassa.db.models import Customer, LedgerEntry
+from kassa.db.pagination import paginate
 from kassa.ledger.entries import append_entry
 from kassa.ledger.queue import customer_queue
 from kassa.ledger.schemas import TransactionIn, TransactionOut
@@ -139,13 +139,7 @@ def list_transactions(
     """Newest first, keyset-paged on the entry id."""
     if session.get(Customer, customer_id) is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
-    limit = check_limit(limit)
-    before = decode_int_cursor(cursor)
     stmt = select(LedgerEntry).where(LedgerEntry.customer_id == customer_id)
     if entry_type:
         stmt = stmt.where(LedgerEntry.type == entry_type)
-    if before is not None:
-        stmt = stmt.where(LedgerEntry.id < before)
-    rows = list(session.scalars(stmt.order_by(LedgerEntry.id.desc()).limit(limit + 1)))
-    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return paginate(session, stmt, LedgerEntry.id, limit=limit, cursor=cursor, descending=True)

@@ -12,8 +12,8 @@ from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import FieldErrors, NotFound, ValidationFailed
-from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
 from kassa.db.models import NotificationDelivery, OutboxEvent, WebhookEndpoint
+from kassa.db.pagination import paginate
 from kassa.notifications.events import EVENTS
 from kassa.notifications.schemas import (
     DeliveryOut,
@@ -171,8 +171,6 @@ def list_deliveries(
     get_endpoint(session, endpoint_id)
     if status is not None and status not in DELIVERY_STATUSES:
         raise ValidationFailed.field("status", f"use one of {', '.join(DELIVERY_STATUSES)}")
-    limit = check_limit(limit)
-    before = decode_int_cursor(cursor)
     stmt = (
         select(NotificationDelivery, OutboxEvent.event_type)
         .join(OutboxEvent, OutboxEvent.id == NotificationDelivery.outbox_event_id)
@@ -183,12 +181,10 @@ def list_deliveries(
     )
     if status is not None:
         stmt = stmt.where(NotificationDelivery.status == status)
-    if before is not None:
-        stmt = stmt.where(NotificationDelivery.id < before)
-    rows = session.execute(stmt.order_by(NotificationDelivery.id.desc()).limit(limit + 1)).all()
-    items = [delivery_out(row[0], row[1]) for row in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
-    return items, next_cursor
+    rows, next_cursor = paginate(
+        session, stmt, NotificationDelivery.id, limit=limit, cursor=cursor, descending=True
+    )
+    return [delivery_out(delivery, event_type) for delivery, event_type in rows], next_cursor
 
 
 def delivery_out(delivery: NotificationDelivery, event_type: str) -> DeliveryOut:

@@ -8,14 +8,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from kassa.auth.service import usernames
 from kassa.billing import queries as billing
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.money import format_micros
-from kassa.db.models import Authorization, Customer, Invoice, User
+from kassa.db.engine import DbSession
+from kassa.db.models import Customer, Invoice
+from kassa.ledger import queries as ledger_queries
 from kassa.ledger.transactions import list_transactions
 from kassa.web.errors import TITLES, WebProblem
 from kassa.web.forms import FormView, text
@@ -63,13 +64,6 @@ def transaction_body(values: dict[str, str]) -> dict[str, str] | WebProblem:
     return {name: values[name] for name in FORM_FIELDS}
 
 
-def _usernames(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.execute(select(User.id, User.username).where(User.id.in_(ids)))
-    return {row.id: row.username for row in rows}
-
-
 def signed(micros: int, exponent: int) -> str:
     """An amount as it acts on the balance: + owes more, - owes less."""
     amount = format_micros(micros, exponent)
@@ -77,12 +71,12 @@ def signed(micros: int, exponent: int) -> str:
 
 
 def history(
-    session: Session, customer_id: int, exponent: int, cursor: str
+    session: DbSession, customer_id: int, exponent: int, cursor: str
 ) -> tuple[list[dict[str, Any]], str | None]:
     entries, next_cursor = list_transactions(
         session, customer_id, limit=HISTORY_PAGE, cursor=cursor or None
     )
-    names = _usernames(session, {e.user_id for e in entries if e.user_id is not None})
+    names = usernames(session, {e.user_id for e in entries if e.user_id is not None})
     rows = [
         {
             "id": e.id,
@@ -113,17 +107,8 @@ def expires_in(moment: datetime, now: datetime) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
-def open_reservations(session: Session, customer_id: int, exponent: int) -> list[dict[str, Any]]:
+def open_reservations(session: DbSession, customer_id: int, exponent: int) -> list[dict[str, Any]]:
     now = utcnow()
-    rows = session.scalars(
-        select(Authorization)
-        .where(
-            Authorization.customer_id == customer_id,
-            Authorization.status == "reserved",
-            Authorization.expires_at > now,
-        )
-        .order_by(Authorization.expires_at, Authorization.id)
-    )
     return [
         {
             "id": a.id,
@@ -134,7 +119,7 @@ def open_reservations(session: Session, customer_id: int, exponent: int) -> list
             "expires_at": a.expires_at,
             "expires_in": expires_in(a.expires_at, now),
         }
-        for a in rows
+        for a in ledger_queries.open_reservations(session, customer_id, now)
     ]
 
 
@@ -154,7 +139,7 @@ def period_label(start: datetime, end: datetime, timezone: str) -> str:
     return first if first == last else f"{first} to {last}"
 
 
-def invoice_row(session: Session, invoice: Invoice, customer_name: str | None) -> dict[str, Any]:
+def invoice_row(session: DbSession, invoice: Invoice, customer_name: str | None) -> dict[str, Any]:
     summary = billing.invoice_summary(session, invoice)
     return {
         "id": invoice.id,
@@ -173,7 +158,7 @@ def invoice_row(session: Session, invoice: Invoice, customer_name: str | None) -
     }
 
 
-def customer_invoices(session: Session, customer: Customer) -> tuple[list[dict[str, Any]], bool]:
+def customer_invoices(session: DbSession, customer: Customer) -> tuple[list[dict[str, Any]], bool]:
     rows, next_cursor = billing.list_invoices(
         session, customer_id=customer.id, limit=CUSTOMER_INVOICES
     )
@@ -181,7 +166,7 @@ def customer_invoices(session: Session, customer: Customer) -> tuple[list[dict[s
 
 
 def money_context(
-    session: Session, customer: Customer, exponent: int, cursor: str
+    session: DbSession, customer: Customer, exponent: int, cursor: str
 ) -> dict[str, Any]:
     rows, next_cursor = history(session, customer.id, exponent, cursor)
     invoices, more_invoices = customer_invoices(session, customer)

@@ -6,7 +6,6 @@ from kassa.api.deps import CustomerManager, Reader, database
 from kassa.api.routing import api_router
 from kassa.auth.actor import Actor
 from kassa.core.ids import Id
-from kassa.currencies.service import currency_exponent
 from kassa.customers import queries, service
 from kassa.customers.schemas import (
     CustomerIn,
@@ -15,9 +14,8 @@ from kassa.customers.schemas import (
     CustomerPatch,
     StatusChange,
 )
-from kassa.customers.views import customer_out
+from kassa.customers.views import customer_view, customer_views
 from kassa.db.engine import Database
-from kassa.ledger.authorizations import lapsed_holds
 
 router = api_router(tags=["customers"])
 
@@ -28,7 +26,7 @@ def create_customer(
 ) -> CustomerOut:
     with db.transaction() as session:
         customer = service.create_customer(session, actor, body)
-        return customer_out(customer, currency_exponent(session, customer.currency))
+        return customer_view(session, customer)
 
 
 @router.get("/customers", response_model=CustomerPage)
@@ -50,14 +48,7 @@ def list_customers(
             limit=limit,
             cursor=cursor,
         )
-        lapsed = lapsed_holds(session, [c.id for c in rows if c.reserved_micros])
-        return CustomerPage(
-            items=[
-                customer_out(c, currency_exponent(session, c.currency), lapsed.get(c.id, 0))
-                for c in rows
-            ],
-            next_cursor=next_cursor,
-        )
+        return CustomerPage(items=customer_views(session, rows), next_cursor=next_cursor)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerOut)
@@ -66,8 +57,7 @@ def get_customer(
 ) -> CustomerOut:
     with db.reading() as session:
         customer = queries.get_customer(session, customer_id)
-        lapsed = lapsed_holds(session, [customer.id]).get(customer.id, 0)
-        return customer_out(customer, currency_exponent(session, customer.currency), lapsed)
+        return customer_view(session, customer)
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerOut)
@@ -79,7 +69,7 @@ def update_customer(
 ) -> CustomerOut:
     with db.transaction() as session:
         customer = service.update_customer(session, actor, customer_id, body)
-        return customer_out(customer, currency_exponent(session, customer.currency))
+        return customer_view(session, customer)
 
 
 @router.post("/customers/{customer_id}/status", response_model=CustomerOut)
@@ -91,4 +81,4 @@ def change_status(
 ) -> CustomerOut:
     with db.transaction() as session:
         customer = service.change_status(session, actor, customer_id, body.action)
-        return customer_out(customer, currency_exponent(session, customer.currency))
+        return customer_view(session, customer)

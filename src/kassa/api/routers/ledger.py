@@ -7,24 +7,19 @@ from typing import Any
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import select
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session
 
 from kassa.api.deps import Reader, database, require
 from kassa.api.idempotency import money_call
 from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
 from kassa.core.clock import utcnow
-from kassa.core.errors import NotFound
 from kassa.core.ids import Id
 from kassa.core.money import format_micros
-from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
 from kassa.currencies.service import currency_exponent
-from kassa.db.engine import Database
-from kassa.db.models import Authorization, Customer
-from kassa.ledger import authorizations, transactions, usage
+from kassa.db.engine import Database, DbSession, Unit
+from kassa.ledger import authorizations, queries, transactions, usage
 from kassa.ledger.authorizations import AuthorizationView
+from kassa.ledger.holds import effective_status
 from kassa.ledger.schemas import (
     AuthorizationOut,
     AuthorizationPage,
@@ -65,13 +60,10 @@ RESERVATION_PROBLEMS: dict[int | str, dict[str, Any]] = {
 
 def authorization_out(view: AuthorizationView) -> AuthorizationOut:
     auth, exponent = view.row, view.exponent
-    status = auth.status
-    if status == "reserved" and auth.expires_at <= utcnow():
-        status = "expired"
     return AuthorizationOut(
         id=auth.id,
         customer_id=auth.customer_id,
-        status=status,
+        status=effective_status(auth.status, auth.expires_at, utcnow()),
         service=auth.service,
         session_id=auth.session_id,
         currency=auth.currency,
@@ -103,7 +95,7 @@ def post_transaction(
     actor: Actor = MoneyMover,
     db: Database = Depends(database),
 ) -> Response:
-    def work(session: Session) -> BaseModel:
+    def work(session: DbSession) -> BaseModel:
         return transactions.post_transaction(session, actor, customer_id, body)
 
     return money_call(
@@ -147,7 +139,7 @@ def reserve(
     actor: Actor = Authorizer,
     db: Database = Depends(database),
 ) -> Response:
-    def work(session: Connection) -> BaseModel:
+    def work(session: Unit) -> BaseModel:
         return authorization_out(authorizations.reserve(session, actor, customer_id, body))
 
     return money_call(
@@ -169,7 +161,7 @@ def extend(
     actor: Actor = Authorizer,
     db: Database = Depends(database),
 ) -> Response:
-    def work(session: Connection) -> BaseModel:
+    def work(session: Unit) -> BaseModel:
         return authorization_out(authorizations.extend(session, actor, authorization_id, body))
 
     return money_call(
@@ -190,7 +182,7 @@ def commit(
     actor: Actor = Authorizer,
     db: Database = Depends(database),
 ) -> Response:
-    def work(session: Connection) -> BaseModel:
+    def work(session: Unit) -> BaseModel:
         return authorization_out(authorizations.commit(session, actor, authorization_id, body))
 
     return money_call(
@@ -210,7 +202,7 @@ def release(
     actor: Actor = Authorizer,
     db: Database = Depends(database),
 ) -> Response:
-    def work(session: Connection) -> BaseModel:
+    def work(session: Unit) -> BaseModel:
         return authorization_out(authorizations.release(session, actor, authorization_id))
 
     return money_call(
@@ -225,7 +217,7 @@ def get_authorization(
     authorization_id: Id, _: Actor = Authorizer, db: Database = Depends(database)
 ) -> AuthorizationOut:
     with db.reading() as session:
-        return authorization_out(authorizations.get_authorization(session, authorization_id))
+        return authorization_out(queries.get_authorization(session, authorization_id))
 
 
 @router.get(
@@ -242,32 +234,12 @@ def list_authorizations(
     db: Database = Depends(database),
 ) -> AuthorizationPage:
     with db.reading() as session:
-        customer = session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
-        size = check_limit(limit)
-        before = decode_int_cursor(cursor)
-        stmt = select(Authorization).where(Authorization.customer_id == customer_id)
-        now = utcnow()
-        if status == "reserved":
-            stmt = stmt.where(Authorization.status == "reserved", Authorization.expires_at > now)
-        elif status == "expired":
-            stmt = stmt.where(
-                (Authorization.status == "expired")
-                | ((Authorization.status == "reserved") & (Authorization.expires_at <= now))
-            )
-        elif status is not None:
-            stmt = stmt.where(Authorization.status == status)
-        if before is not None:
-            stmt = stmt.where(Authorization.id < before)
-        rows = list(session.scalars(stmt.order_by(Authorization.id.desc()).limit(size + 1)))
-        next_cursor = encode_cursor(rows[size - 1].id) if len(rows) > size else None
-        exponent = currency_exponent(session, customer.currency)
-        available = authorizations.available_micros(
-            customer.credit_limit_micros, customer.balance_micros, customer.reserved_micros
+        views, next_cursor = queries.list_authorizations(
+            session, customer_id, utcnow(), status=status, limit=limit, cursor=cursor
         )
-        items = [authorization_out(AuthorizationView(r, available, exponent)) for r in rows[:size]]
-        return AuthorizationPage(items=items, next_cursor=next_cursor)
+        return AuthorizationPage(
+            items=[authorization_out(v) for v in views], next_cursor=next_cursor
+        )
 
 
 @router.post("/usage", response_model=UsageBatchOut, tags=["usage"])

@@ -19,7 +19,7 @@ from kassa.currencies.service import currency_exponent
 from kassa.customer_classes.service import enabled_fields, get_customer_class
 from kassa.customers import queries
 from kassa.customers.service import change_status, update_customer
-from kassa.customers.views import customer_out
+from kassa.customers.views import customer_view
 from kassa.db.models import AuditLog, BusinessModel, Customer, User
 from kassa.web import customer_form as cf
 from kassa.web import ledger_view
@@ -128,7 +128,7 @@ def show_customer(
         customer = queries.get_customer(session, customer_id)
         exponent = currency_exponent(session, customer.currency)
         context = {
-            "customer": customer_out(customer, exponent),
+            "customer": customer_view(session, customer),
             "stored_status": customer.status,
             "business_model": session.get(BusinessModel, customer.business_model_id),
             "customer_class": get_customer_class(session, customer.customer_class_id),
@@ -151,7 +151,7 @@ def _edit_page(
 ) -> Response:
     with database(request).reading() as session:
         customer = queries.get_customer(session, customer_id)
-        out = customer_out(customer, currency_exponent(session, customer.currency))
+        out = customer_view(session, customer)
         choices = cf.load_choices(session)
         inputs = cf.custom_field_inputs(
             cf.class_fields(session, form.values.get("customer_class_id"))
@@ -174,7 +174,7 @@ def _edit_page(
 def edit_customer_page(request: Request, customer_id: Id, _: Actor = CustomerManager) -> Response:
     with database(request).reading() as session:
         customer = queries.get_customer(session, customer_id)
-        out = customer_out(customer, currency_exponent(session, customer.currency))
+        out = customer_view(session, customer)
         values = cf.customer_values(customer, out.credit_limit)
         values.update(
             cf.custom_values(customer, cf.class_fields(session, values["customer_class_id"]))

@@ -9,12 +9,11 @@ from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
-from kassa.currencies.service import currency_exponent
 from kassa.customer_classes.service import list_customer_classes
 from kassa.customers import queries
 from kassa.customers.schemas import SHOWN_STATUSES
 from kassa.customers.service import create_customer
-from kassa.customers.views import customer_out
+from kassa.customers.views import customer_views
 from kassa.web import customer_form as cf
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView, id_filter, typed_values
@@ -46,7 +45,7 @@ def customer_list(
             limit=PAGE_SIZE,
             cursor=cursor or None,
         )
-        customers = [customer_out(c, currency_exponent(session, c.currency)) for c in rows]
+        customers = customer_views(session, rows)
     return render(
         request,
         "customers/list.html",

@@ -12,11 +12,11 @@ from starlette.datastructures import FormData
 from kassa.auth.actor import Actor, Permission
 from kassa.core.errors import KassaError, NotFound
 from kassa.core.ids import Id
-from kassa.currencies.service import currency_exponent
 from kassa.customers import queries
-from kassa.customers.views import customer_out
+from kassa.customers.views import customer_view
 from kassa.db.engine import Database
 from kassa.ledger import authorizations, idempotency
+from kassa.ledger import queries as ledger_queries
 from kassa.ledger.schemas import TransactionIn, TransactionOut
 from kassa.ledger.transactions import post_transaction
 from kassa.web import ledger_view
@@ -36,7 +36,7 @@ KEY_PREFIX = "web-form:"
 
 def _new_balance(session: Session, customer_id: int) -> str:
     customer = queries.get_customer(session, customer_id)
-    out = customer_out(customer, currency_exponent(session, customer.currency))
+    out = customer_view(session, customer)
     if out.balance_control == "prepaid" and out.available_funds is not None:
         return f"Available funds are now {money(out.available_funds)} {out.currency}."
     return f"Balance owed is now {money(out.balance)} {out.currency}."
@@ -124,7 +124,7 @@ def release_reservation(
     db = database(request)
     with db.reading() as session:
         queries.get_customer(session, customer_id)
-        view = authorizations.get_authorization(session, authorization_id)
+        view = ledger_queries.get_authorization(session, authorization_id)
         if view.row.customer_id != customer_id:
             raise NotFound(
                 f"authorization {authorization_id} does not exist",
