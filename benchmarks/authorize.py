@@ -50,9 +50,9 @@ import psycopg  # noqa: E402
 from bench_report import Row, print_table  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from kassa.api.deps import TOKEN_TTL_SECONDS  # noqa: E402
 from kassa.auth.actor import SYSTEM, Actor, Role  # noqa: E402
 from kassa.auth.service import create_token, create_user  # noqa: E402
+from kassa.auth.token_cache import TOKEN_TTL_SECONDS  # noqa: E402
 from kassa.bootstrap import bootstrap  # noqa: E402
 from kassa.core.settings import Settings  # noqa: E402
 from kassa.customers.schemas import CustomerIn  # noqa: E402

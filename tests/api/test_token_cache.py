@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kassa.api import deps
+from kassa.auth import token_cache
 from kassa.auth.actor import Actor
 from kassa.db.engine import Database
 from kassa.db.models import ApiToken, User
@@ -15,13 +15,13 @@ from tests.conftest import Api
 
 def _lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
-    real = deps.authenticate_token
+    real = token_cache.authenticate_token
 
     def counting(session: Session, token: str) -> Actor | None:
         seen.append(token)
         return real(session, token)
 
-    monkeypatch.setattr(deps, "authenticate_token", counting)
+    monkeypatch.setattr(token_cache, "authenticate_token", counting)
     return seen
 
 

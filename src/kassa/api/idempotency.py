@@ -1,40 +1,20 @@
-"""Running a money-moving call under an optional Idempotency-Key.
-
-The key's answer is stored in the same transaction as the work, so a key exists exactly when
-the work was done. Of two identical requests racing with one key, the unique constraint lets
-one commit; the other rolls back and returns the winner's answer.
-"""
+"""Running a money-moving call under an optional Idempotency-Key (kassa.ledger.idempotency)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
-from kassa.core.errors import KassaError
 from kassa.db.engine import Database
 from kassa.ledger import idempotency
+from kassa.ledger.idempotency import U
 
-# The work runs on what the transaction yields: an ORM session or a bare Core connection.
-U = TypeVar("U", Session, Connection)
 JSON = "application/json"
-
-
-def _replay(answer: idempotency.StoredAnswer) -> Response:
-    return Response(
-        content=answer.body,
-        status_code=answer.status,
-        media_type=JSON,
-        headers={"Idempotent-Replayed": "true"},
-    )
 
 
 def money_call(
@@ -58,20 +38,18 @@ def money_call(
     request_hash = idempotency.fingerprint(
         request.method, request.url.path, body.model_dump_json().encode() if body else b""
     )
-    user_id = actor.user_id
-    try:
-        with transaction() as session:
-            answer = idempotency.find_answer(session, user_id, key, request_hash)
-            if answer is not None:
-                return _replay(answer)
-            result = work(session)
-            payload = result.model_dump_json()
-            idempotency.store_answer(session, user_id, key, request_hash, status_code, payload)
-        return Response(content=payload, status_code=status_code, media_type=JSON)
-    except (IntegrityError, KassaError):
-        # A twin request may have done the work meanwhile: its answer is ours.
-        with db.reading() as session:
-            answer = idempotency.find_answer(session, user_id, key, request_hash)
-        if answer is not None:
-            return _replay(answer)
-        raise
+    answer, replayed = idempotency.answer_once(
+        db,
+        actor.user_id,
+        key,
+        request_hash,
+        lambda unit: work(unit).model_dump_json(),
+        transaction=transaction,
+        status=status_code,
+    )
+    return Response(
+        content=answer.body,
+        status_code=answer.status,
+        media_type=JSON,
+        headers={"Idempotent-Replayed": "true"} if replayed else None,
+    )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
-from kassa.db.models import AuditLog
+from kassa.db.models import AuditLog, User
+from kassa.db.pagination import paginate
 
 _TABLE = cast(Table, AuditLog.__table__)
 
@@ -45,3 +46,35 @@ def record(
             "created_at": utcnow(),
         },
     )
+
+
+def page_entries(
+    session: Session,
+    *,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    limit: int | None,
+    cursor: str | None,
+) -> tuple[list[AuditLog], str | None]:
+    """The trail, oldest first, narrowed to one kind of entity or one entity."""
+    stmt = select(AuditLog)
+    if entity_type:
+        stmt = stmt.where(AuditLog.entity_type == entity_type)
+    if entity_id:
+        stmt = stmt.where(AuditLog.entity_id == entity_id)
+    return paginate(session, stmt, AuditLog.id, limit=limit, cursor=cursor)
+
+
+def latest_entries(
+    session: Session, entity_type: str, entity_id: object, limit: int
+) -> list[tuple[AuditLog, str | None]]:
+    """One entity's latest changes, newest first, each with its user's name (None for the
+    system)."""
+    rows = session.execute(
+        select(AuditLog, User.username)
+        .outerjoin(User, User.id == AuditLog.user_id)
+        .where(AuditLog.entity_type == entity_type, AuditLog.entity_id == str(entity_id))
+        .order_by(AuditLog.id.desc())
+        .limit(limit)
+    )
+    return [(entry, username) for entry, username in rows]

@@ -17,6 +17,7 @@ from kassa.auth.passwords import hash_password
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from kassa.db.models import ApiToken, User
+from kassa.db.pagination import paginate
 
 USERNAME_RE = re.compile(r"^[a-zA-Z0-9_.@-]{1,100}$")
 MIN_PASSWORD_LENGTH = 8
@@ -170,6 +171,16 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
 
 
+def page_users(
+    session: Session, *, limit: int | None, cursor: str | None
+) -> tuple[list[User], str | None]:
+    return paginate(session, select(User), User.id, limit=limit, cursor=cursor)
+
+
+def find_user_by_name(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
 def usernames(session: Session, user_ids: set[int]) -> dict[int, str]:
     if not user_ids:
         return {}
@@ -182,6 +193,18 @@ def get_user(session: Session, user_id: int) -> User:
     if user is None:
         raise NotFound(f"user {user_id} does not exist", code="user_not_found")
     return user
+
+
+def list_tokens(session: Session, *, user_id: int | None = None) -> list[ApiToken]:
+    """Every API token, or one user's, in the order they were created."""
+    stmt = select(ApiToken)
+    if user_id is not None:
+        stmt = stmt.where(ApiToken.user_id == user_id)
+    return list(session.scalars(stmt.order_by(ApiToken.id)))
+
+
+def find_token(session: Session, token_id: int) -> ApiToken | None:
+    return session.get(ApiToken, token_id)
 
 
 def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:

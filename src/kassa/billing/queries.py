@@ -14,7 +14,7 @@ from kassa.billing.schemas import (
 from kassa.core.errors import NotFound
 from kassa.core.money import format_micros
 from kassa.currencies.service import currency_exponent
-from kassa.db.models import Customer, Invoice, InvoiceLine
+from kassa.db.models import BillingRun, Customer, Invoice, InvoiceLine
 from kassa.db.pagination import paginate
 
 
@@ -127,3 +127,16 @@ def list_invoices(
     if status:
         stmt = stmt.where(Invoice.status == status)
     return paginate(session, stmt, Invoice.id, limit=limit, cursor=cursor, descending=True)
+
+
+def list_billing_runs(
+    session: Session, *, limit: int | None, cursor: str | None, newest_first: bool = False
+) -> tuple[list[BillingRun], str | None]:
+    return paginate(
+        session,
+        select(BillingRun),
+        BillingRun.id,
+        limit=limit,
+        cursor=cursor,
+        descending=newest_first,
+    )

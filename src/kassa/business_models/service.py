@@ -15,6 +15,7 @@ from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldErrors, NotFound
 from kassa.core.names import MAX_KEY_LENGTH, clean_name, key_too_long, name_key
 from kassa.db.models import BusinessModel, Customer
+from kassa.db.pagination import paginate
 from kassa.db.unique import flush_or_conflict
 
 SERVICE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -135,6 +136,12 @@ def create_business_model(session: Session, actor: Actor, data: BusinessModelIn)
 
 def list_business_models(session: Session) -> list[BusinessModel]:
     return list(session.scalars(select(BusinessModel).order_by(BusinessModel.id)))
+
+
+def page_business_models(
+    session: Session, *, limit: int | None, cursor: str | None
+) -> tuple[list[BusinessModel], str | None]:
+    return paginate(session, select(BusinessModel), BusinessModel.id, limit=limit, cursor=cursor)
 
 
 def get_business_model(session: Session, model_id: int) -> BusinessModel:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import make_url
 
 from kassa.auth.actor import Actor, Role
 from kassa.core.settings import Settings
 from kassa.db import migrate
 from kassa.db.engine import Database
+from kassa.db.urls import shown_url, sqlite_file
 
 # Whoever can run the CLI can read the database file or URL, so the shell acts as an admin.
 CLI_ACTOR = Actor(user_id=None, username="cli", role=Role.ADMIN)
@@ -44,20 +43,6 @@ def out() -> Console:
 
 def err() -> Console:
     return _console(stderr=True)
-
-
-def shown_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The file behind a SQLite URL, or None for other databases and in-memory ones."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
-        return None
-    return Path(parsed.database)
 
 
 @dataclass

@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 
 from kassa.bootstrap import seed_reference_data
-from kassa.cli.context import out, shown_url, sqlite_file, state
+from kassa.cli.context import out, state
 from kassa.db import migrate
+from kassa.db.urls import shown_url, sqlite_file
 
 app = typer.Typer(
     help="Database schema: apply the migrations, show the current revision.",

@@ -11,11 +11,11 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 from rich.markup import escape
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from typer.core import TyperGroup
 
 from kassa.cli.context import CliProblem, err
 from kassa.core.errors import FieldError, KassaError
+from kassa.db.errors import DatabaseProblem, database_problem
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -90,18 +90,19 @@ def report(exc: Exception) -> int:
     if isinstance(exc, CliProblem):
         _print(exc.message, exc.hint)
         return exc.exit_code
-    if isinstance(exc, ArgumentError):
-        _print(f"--database-url: {exc}", "e.g. sqlite:///./kassa.db or postgresql+psycopg://...")
-        return EXIT_USAGE
-    if isinstance(exc, SQLAlchemyError):
-        cause = str(getattr(exc, "orig", None) or exc).strip()
-        first_line = cause.splitlines()[0] if cause else type(exc).__name__
-        _print(f"database error: {first_line}", "check --database-url / KASSA_DATABASE_URL")
+    if isinstance(exc, DatabaseProblem):
+        if exc.bad_url:
+            _print(
+                f"--database-url: {exc.message}",
+                "e.g. sqlite:///./kassa.db or postgresql+psycopg://...",
+            )
+            return EXIT_USAGE
+        _print(f"database error: {exc.message}", "check --database-url / KASSA_DATABASE_URL")
         return EXIT_REFUSED
     raise exc
 
 
-HANDLED = (KassaError, ValidationError, CliProblem, SQLAlchemyError)
+HANDLED = (KassaError, ValidationError, CliProblem, DatabaseProblem)
 
 
 class KassaGroup(TyperGroup):
@@ -112,3 +113,8 @@ class KassaGroup(TyperGroup):
             return super().invoke(ctx)
         except HANDLED as exc:
             raise typer.Exit(report(exc)) from None
+        except Exception as exc:
+            problem = database_problem(exc)
+            if problem is None:
+                raise
+            raise typer.Exit(report(problem)) from None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from kassa.cli.context import err, out, state
+from kassa.db.errors import database_problem
 from kassa.notifications.delivery import Summary, deliver_once
 
 DEFAULT_LOOP_SECONDS = 10
@@ -60,10 +60,12 @@ def deliver(
                 summary = deliver_once(db, settings)
                 if summary:
                     out().print(_line(summary), markup=False)
-            except SQLAlchemyError as exc:
+            except Exception as exc:
+                problem = database_problem(exc)
+                if problem is None:
+                    raise
                 # A database restart should not end the loop; the next round tries again.
-                first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1]
-                err().print(f"database error: {' '.join(first)}; retrying", markup=False)
+                err().print(f"database error: {problem.message}; retrying", markup=False)
             time.sleep(pause)
     except KeyboardInterrupt:
         out().print("Stopped.", markup=False)

@@ -11,8 +11,9 @@ import uvicorn
 
 import kassa
 from kassa.bootstrap import BootstrapReport, bootstrap
-from kassa.cli.context import out, shown_url, state
+from kassa.cli.context import out, state
 from kassa.core.settings import Settings
+from kassa.db.urls import shown_url
 
 APP_FACTORY = "kassa.app:create_app"
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import typer
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from kassa.auth import service
 from kassa.auth.actor import Role
@@ -12,20 +10,21 @@ from kassa.cli.context import CLI_ACTOR, out, state
 from kassa.cli.tables import row, table, when
 from kassa.core.errors import Conflict, FieldError, NotFound
 from kassa.core.ids import MAX_ID
-from kassa.db.models import ApiToken, User
+from kassa.db.engine import DbSession
+from kassa.db.models import User
 
 app = typer.Typer(
     help="API tokens: create, list, revoke.", no_args_is_help=True, rich_markup_mode="markdown"
 )
 
 
-def _owner(session: Session, username: str | None, role: Role | None) -> User:
+def _owner(session: DbSession, username: str | None, role: Role | None) -> User:
     if username is not None:
         name = username
     else:
         assert role is not None
         name = f"{role.value}-api"
-    user = session.scalar(select(User).where(User.username == name))
+    user = service.find_user_by_name(session, name)
     if user is None:
         if role is None:
             message = f"user '{name}' does not exist; add --role to create it"
@@ -86,14 +85,14 @@ def list_tokens(
     db = state(ctx).database()
     result = table("ID", "User", "Name", "Starts with", "Created", "Revoked", right=("ID",))
     with db.reading() as session:
-        stmt = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
-        if user is not None:
-            stmt = stmt.where(User.id == service.get_user_by_name(session, user).id)
-        for token, username in session.execute(stmt.order_by(ApiToken.id)):
+        owner_id = service.get_user_by_name(session, user).id if user is not None else None
+        tokens = service.list_tokens(session, user_id=owner_id)
+        names = service.usernames(session, {t.user_id for t in tokens})
+        for token in tokens:
             result.add_row(
                 *row(
                     token.id,
-                    username,
+                    names[token.user_id],
                     token.name,
                     token.prefix + "...",
                     when(token.created_at),
@@ -111,7 +110,7 @@ def revoke(
     """Revoke an API token: requests using it are refused from now on."""
     db = state(ctx).database()
     with db.transaction() as session:
-        known = session.get(ApiToken, token_id)
+        known = service.find_token(session, token_id)
         already = known is not None and known.revoked_at is not None
         record = service.revoke_token(session, CLI_ACTOR, token_id)
         revoked_at = when(record.revoked_at)

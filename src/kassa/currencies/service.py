@@ -12,6 +12,7 @@ from kassa.auth.actor import Actor
 from kassa.core.errors import Conflict, NotFound, ValidationFailed
 from kassa.db.engine import Unit
 from kassa.db.models import Currency
+from kassa.db.pagination import paginate
 
 ENABLED_ON_FIRST_START = ("USD", "EUR")
 
@@ -43,6 +44,15 @@ def list_currencies(session: Session, *, enabled: bool | None = None) -> list[Cu
     if enabled is not None:
         stmt = stmt.where(Currency.enabled.is_(enabled))
     return list(session.scalars(stmt))
+
+
+def page_currencies(
+    session: Session, *, enabled: bool | None = None, limit: int | None, cursor: str | None
+) -> tuple[list[Currency], str | None]:
+    stmt = select(Currency)
+    if enabled is not None:
+        stmt = stmt.where(Currency.enabled.is_(enabled))
+    return paginate(session, stmt, Currency.code, limit=limit, cursor=cursor)
 
 
 def get_currency(session: Session, code: str) -> Currency:

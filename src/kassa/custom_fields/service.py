@@ -20,6 +20,7 @@ from kassa.custom_fields.schemas import (
 )
 from kassa.custom_fields.values import ValueProblem, check_value, limit_text
 from kassa.db.models import CustomerClassField, CustomField
+from kassa.db.pagination import paginate
 from kassa.db.unique import flush_or_conflict
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -133,6 +134,12 @@ def create_custom_field(session: Session, actor: Actor, data: CustomFieldIn) -> 
 
 def list_custom_fields(session: Session) -> list[CustomField]:
     return list(session.scalars(select(CustomField).order_by(CustomField.id)))
+
+
+def page_custom_fields(
+    session: Session, *, limit: int | None, cursor: str | None
+) -> tuple[list[CustomField], str | None]:
+    return paginate(session, select(CustomField), CustomField.id, limit=limit, cursor=cursor)
 
 
 def get_custom_field(session: Session, field_id: int) -> CustomField:

@@ -27,6 +27,7 @@ from kassa.customer_classes.schemas import (
     TaxOut,
 )
 from kassa.db.models import Customer, CustomerClass, CustomerClassField, CustomField
+from kassa.db.pagination import paginate
 from kassa.db.unique import flush_or_conflict
 from kassa.notifications.events import EVENTS
 
@@ -240,6 +241,12 @@ def create_customer_class(
 
 def list_customer_classes(session: Session) -> list[CustomerClass]:
     return list(session.scalars(select(CustomerClass).order_by(CustomerClass.id)))
+
+
+def page_customer_classes(
+    session: Session, *, limit: int | None, cursor: str | None
+) -> tuple[list[CustomerClass], str | None]:
+    return paginate(session, select(CustomerClass), CustomerClass.id, limit=limit, cursor=cursor)
 
 
 def get_customer_class(session: Session, class_id: int) -> CustomerClass:

@@ -33,6 +33,13 @@ def get_customer(session: Session, customer_id: int, *, for_update: bool = False
     return customer
 
 
+def customer_names(session: Session, customer_ids: set[int]) -> dict[int, str]:
+    if not customer_ids:
+        return {}
+    rows = session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids)))
+    return {row.id: row.name for row in rows}
+
+
 def _like_pattern(key: str) -> str:
     escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"

@@ -1,16 +1,27 @@
-"""Idempotency keys: the first answer to a money-moving request, kept with the work it did."""
+"""Idempotency keys: the first answer to a money-moving request, kept with the work it did.
+
+The key's answer is stored in the same transaction as the work, so a key exists exactly when
+the work was done. Of two identical requests racing with one key, the unique constraint lets
+one commit; the other rolls back and returns the winner's answer.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from kassa.core.clock import utcnow
-from kassa.core.errors import Conflict, ValidationFailed
-from kassa.db.engine import Unit
+from kassa.core.errors import Conflict, KassaError, ValidationFailed
+from kassa.db.engine import Database, Unit
 from kassa.db.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
@@ -73,6 +84,39 @@ def store_answer(
             created_at=utcnow(),
         )
     )
+
+
+# The work runs on what its transaction yields: an ORM session or a bare Core connection.
+U = TypeVar("U", Session, Connection)
+
+
+def answer_once(
+    db: Database,
+    user_id: int,
+    key: str,
+    request_hash: str,
+    work: Callable[[U], str],
+    *,
+    transaction: Callable[[], AbstractContextManager[U]],
+    status: int,
+) -> tuple[StoredAnswer, bool]:
+    """The answer to a keyed request, and whether it is replayed: the one kept for the key, or
+    else what ``work`` answers (a JSON body) in a ``transaction`` that keeps it."""
+    try:
+        with transaction() as unit:
+            answer = find_answer(unit, user_id, key, request_hash)
+            if answer is not None:
+                return answer, True
+            body = work(unit)
+            store_answer(unit, user_id, key, request_hash, status, body)
+        return StoredAnswer(status, body), False
+    except (IntegrityError, KassaError):
+        # A twin request may have done the work meanwhile: its answer is ours.
+        with db.reading() as session:
+            answer = find_answer(session, user_id, key, request_hash)
+        if answer is not None:
+            return answer, True
+        raise
 
 
 def purge_expired(session: Unit) -> int:

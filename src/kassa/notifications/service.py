@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kassa.auth import audit
@@ -86,6 +86,31 @@ def create_endpoint(
         session, actor, "create", "webhook_endpoint", endpoint.id, after=snapshot(endpoint)
     )
     return endpoint, secret
+
+
+def page_endpoints(
+    session: Session, *, limit: int | None, cursor: str | None
+) -> tuple[list[WebhookEndpoint], str | None]:
+    return paginate(
+        session, select(WebhookEndpoint), WebhookEndpoint.id, limit=limit, cursor=cursor
+    )
+
+
+def delivery_counts(session: Session, endpoint_ids: list[int]) -> dict[int, dict[str, int]]:
+    """How many of each endpoint's deliveries are in each status (statuses with none left out)."""
+    by_target = {webhook_target(i): i for i in endpoint_ids}
+    counts: dict[int, dict[str, int]] = {i: {} for i in endpoint_ids}
+    rows = session.execute(
+        select(NotificationDelivery.target, NotificationDelivery.status, func.count())
+        .where(
+            NotificationDelivery.channel == WEBHOOK,
+            NotificationDelivery.target.in_(list(by_target)),
+        )
+        .group_by(NotificationDelivery.target, NotificationDelivery.status)
+    )
+    for target, status, count in rows:
+        counts[by_target[target]][status] = count
+    return counts
 
 
 def get_endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:

@@ -8,15 +8,21 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from kassa.business_models.service import list_business_models
+from kassa.core.errors import NotFound
 from kassa.core.ids import id_from_text
 from kassa.currencies.service import list_currencies
-from kassa.customer_classes.service import default_class, enabled_fields, list_customer_classes
+from kassa.custom_fields.service import list_custom_fields
+from kassa.customer_classes.service import (
+    default_class,
+    enabled_fields,
+    get_customer_class,
+    list_customer_classes,
+)
 from kassa.customers.schemas import CustomerIn, CustomerPatch
+from kassa.db.engine import DbSession
 from kassa.db.models import Customer, CustomerClass, CustomField
 from kassa.web.forms import optional, text
 
@@ -65,7 +71,7 @@ class Choices:
     billing_periods: tuple[tuple[str, str], ...] = BILLING_PERIODS
 
 
-def load_choices(session: Session, keep_currency: str | None = None) -> Choices:
+def load_choices(session: DbSession, keep_currency: str | None = None) -> Choices:
     currencies = [(c.code, f"{c.code} · {c.name}") for c in list_currencies(session, enabled=True)]
     if keep_currency and keep_currency not in {code for code, _ in currencies}:
         currencies.append((keep_currency, keep_currency))
@@ -79,17 +85,18 @@ def load_choices(session: Session, keep_currency: str | None = None) -> Choices:
     )
 
 
-def chosen_class(session: Session, raw: Any) -> CustomerClass:
+def chosen_class(session: DbSession, raw: Any) -> CustomerClass:
     """The class a form names, or Default when it names none (or one that does not exist)."""
     class_id = id_from_text(raw) if isinstance(raw, str) else None
     if class_id is not None:
-        cls = session.get(CustomerClass, class_id)
-        if cls is not None:
-            return cls
+        try:
+            return get_customer_class(session, class_id)
+        except NotFound:
+            pass
     return default_class(session)
 
 
-def class_fields(session: Session, raw_class_id: Any) -> ClassFields:
+def class_fields(session: DbSession, raw_class_id: Any) -> ClassFields:
     return enabled_fields(session, chosen_class(session, raw_class_id))
 
 
@@ -129,7 +136,7 @@ def custom_values(customer: Customer, fields: ClassFields) -> dict[str, str]:
     return values
 
 
-def new_customer_values(session: Session) -> dict[str, Any]:
+def new_customer_values(session: DbSession) -> dict[str, Any]:
     currencies = list_currencies(session, enabled=True)
     return {
         "balance_control": "prepaid",
@@ -201,8 +208,8 @@ def customer_values(customer: Customer, credit_limit: str | None) -> dict[str, A
     }
 
 
-def field_labels(session: Session) -> dict[str, str]:
-    return {f.name: f.label for f in session.scalars(select(CustomField))}
+def field_labels(session: DbSession) -> dict[str, str]:
+    return {f.name: f.label for f in list_custom_fields(session)}
 
 
 def _limits(low: Any, high: Any, unit: str = "") -> str:

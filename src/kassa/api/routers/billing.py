@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
 from kassa.api.deps import Reader, database, require
 from kassa.api.routing import api_router
@@ -25,7 +24,6 @@ from kassa.core.clock import utcnow
 from kassa.core.ids import Id
 from kassa.db.engine import Database
 from kassa.db.models import BillingRun
-from kassa.db.pagination import paginate
 from kassa.security_headers import DOCUMENT_HEADERS
 
 router = api_router(tags=["billing"])
@@ -101,9 +99,7 @@ def list_billing_runs(
 ) -> BillingRunPage:
     now = utcnow()
     with db.reading() as session:
-        rows, next_cursor = paginate(
-            session, select(BillingRun), BillingRun.id, limit=limit, cursor=cursor
-        )
+        rows, next_cursor = queries.list_billing_runs(session, limit=limit, cursor=cursor)
         return BillingRunPage(items=[_run_out(r, now) for r in rows], next_cursor=next_cursor)
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from fastapi import Depends, Query, Request, Response
-from sqlalchemy import select
 
 from kassa.api.deps import Configurer, Reader, database
 from kassa.api.routing import api_router
@@ -15,8 +14,6 @@ from kassa.customer_classes.schemas import (
     CustomerClassPatch,
 )
 from kassa.db.engine import Database
-from kassa.db.models import CustomerClass
-from kassa.db.pagination import paginate
 
 router = api_router(tags=["customer classes"])
 
@@ -29,9 +26,7 @@ def list_customer_classes(
     db: Database = Depends(database),
 ) -> CustomerClassPage:
     with db.reading() as session:
-        rows, next_cursor = paginate(
-            session, select(CustomerClass), CustomerClass.id, limit=limit, cursor=cursor
-        )
+        rows, next_cursor = service.page_customer_classes(session, limit=limit, cursor=cursor)
         return CustomerClassPage(
             items=[service.customer_class_out(c) for c in rows], next_cursor=next_cursor
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import Depends, Query, Response
-from sqlalchemy import select
 
 from kassa.api.deps import Configurer, Reader, database
 from kassa.api.routing import api_router
@@ -27,8 +26,6 @@ from kassa.custom_fields.schemas import (
     CustomFieldPatch,
 )
 from kassa.db.engine import Database
-from kassa.db.models import BusinessModel, Currency, CustomField
-from kassa.db.pagination import paginate
 
 router = api_router()
 Limit = Query(default=None, description="Page size, 1-500 (default 50)")
@@ -44,10 +41,9 @@ def list_currencies(
     db: Database = Depends(database),
 ) -> CurrencyPage:
     with db.reading() as session:
-        stmt = select(Currency)
-        if enabled is not None:
-            stmt = stmt.where(Currency.enabled.is_(enabled))
-        rows, next_cursor = paginate(session, stmt, Currency.code, limit=limit, cursor=cursor)
+        rows, next_cursor = currencies.page_currencies(
+            session, enabled=enabled, limit=limit, cursor=cursor
+        )
         return CurrencyPage(items=[currency_out(c) for c in rows], next_cursor=next_cursor)
 
 
@@ -73,8 +69,8 @@ def list_business_models(
     db: Database = Depends(database),
 ) -> BusinessModelPage:
     with db.reading() as session:
-        rows, next_cursor = paginate(
-            session, select(BusinessModel), BusinessModel.id, limit=limit, cursor=cursor
+        rows, next_cursor = business_models.page_business_models(
+            session, limit=limit, cursor=cursor
         )
         return BusinessModelPage(
             items=[business_model_out(m) for m in rows], next_cursor=next_cursor
@@ -132,9 +128,7 @@ def list_custom_fields(
     db: Database = Depends(database),
 ) -> CustomFieldPage:
     with db.reading() as session:
-        rows, next_cursor = paginate(
-            session, select(CustomField), CustomField.id, limit=limit, cursor=cursor
-        )
+        rows, next_cursor = custom_fields.page_custom_fields(session, limit=limit, cursor=cursor)
         return CustomFieldPage(
             items=[custom_fields.custom_field_out(f) for f in rows], next_cursor=next_cursor
         )

@@ -6,12 +6,10 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import Depends, Query, Request, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from kassa.api.deps import current_actor, database, require
 from kassa.api.routing import api_router
-from kassa.auth import password_flows, service, throttle
+from kassa.auth import audit, password_flows, service, throttle
 from kassa.auth.actor import Actor, Permission
 from kassa.auth.password_flows import Passwords
 from kassa.auth.schemas import (
@@ -28,9 +26,8 @@ from kassa.auth.schemas import (
 )
 from kassa.core.errors import NotFound
 from kassa.core.ids import Id
-from kassa.db.engine import Database
-from kassa.db.models import ApiToken, AuditLog, User
-from kassa.db.pagination import paginate
+from kassa.db.engine import Database, DbSession
+from kassa.db.models import ApiToken, User
 
 router = api_router(tags=["users"])
 Admin = Depends(require(Permission.MANAGE_USERS))
@@ -57,7 +54,7 @@ def _user(user: User, locked_until: datetime | None = None) -> UserOut:
     )
 
 
-def _user_now(session: Session, user: User) -> UserOut:
+def _user_now(session: DbSession, user: User) -> UserOut:
     return _user(user, throttle.locked_until(session, [user.username]).get(user.username))
 
 
@@ -81,7 +78,7 @@ def list_users(
     db: Database = Depends(database),
 ) -> UserPage:
     with db.reading() as session:
-        rows, next_cursor = paginate(session, select(User), User.id, limit=limit, cursor=cursor)
+        rows, next_cursor = service.page_users(session, limit=limit, cursor=cursor)
         locked = throttle.locked_until(session, [u.username for u in rows])
         items = [_user(u, locked.get(u.username)) for u in rows]
         return UserPage(items=items, next_cursor=next_cursor)
@@ -200,10 +197,7 @@ def create_token(
 def list_tokens(user_id: Id, _: Actor = Admin, db: Database = Depends(database)) -> list[TokenOut]:
     with db.reading() as session:
         service.get_user(session, user_id)
-        rows = session.scalars(
-            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)
-        )
-        return [_token(r) for r in rows]
+        return [_token(r) for r in service.list_tokens(session, user_id=user_id)]
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
@@ -222,12 +216,9 @@ def audit_log(
     db: Database = Depends(database),
 ) -> AuditPage:
     with db.reading() as session:
-        stmt = select(AuditLog)
-        if entity_type:
-            stmt = stmt.where(AuditLog.entity_type == entity_type)
-        if entity_id:
-            stmt = stmt.where(AuditLog.entity_id == entity_id)
-        rows, next_cursor = paginate(session, stmt, AuditLog.id, limit=limit, cursor=cursor)
+        rows, next_cursor = audit.page_entries(
+            session, entity_type=entity_type, entity_id=entity_id, limit=limit, cursor=cursor
+        )
         items = [
             AuditEntryOut(
                 id=r.id,

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from fastapi import Depends, Query, Response
-from sqlalchemy import select
 
 from kassa.api.deps import Configurer, Reader, database
 from kassa.api.routing import api_router
 from kassa.auth.actor import Actor
 from kassa.core.ids import Id
 from kassa.db.engine import Database
-from kassa.db.models import WebhookEndpoint
-from kassa.db.pagination import paginate
 from kassa.notifications import service
 from kassa.notifications.schemas import (
     DeliveryPage,
@@ -33,9 +30,7 @@ def list_webhook_endpoints(
     db: Database = Depends(database),
 ) -> WebhookEndpointPage:
     with db.reading() as session:
-        rows, next_cursor = paginate(
-            session, select(WebhookEndpoint), WebhookEndpoint.id, limit=limit, cursor=cursor
-        )
+        rows, next_cursor = service.page_endpoints(session, limit=limit, cursor=cursor)
         return WebhookEndpointPage(
             items=[service.endpoint_out(e) for e in rows], next_cursor=next_cursor
         )

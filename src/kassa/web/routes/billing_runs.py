@@ -7,17 +7,16 @@ from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor, Permission
-from kassa.billing import runs
+from kassa.auth.service import usernames
+from kassa.billing import queries, runs
 from kassa.billing.run_status import shown_status
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.errors import KassaError, ValidationFailed
-from kassa.core.pagination import decode_int_cursor, encode_cursor
-from kassa.db.models import BillingRun, User
+from kassa.db.engine import DbSession
+from kassa.db.models import BillingRun
 from kassa.web.customer_form import LOCAL_DATETIME_RE
 from kassa.web.errors import WebProblem, problem_for
 from kassa.web.forms import FormView, text
@@ -52,13 +51,12 @@ def _progress(run: BillingRun) -> str:
     return f"{run.customers_done:,} of {run.customers_total:,} customers"
 
 
-def _page(session: Session, cursor: str) -> tuple[list[dict[str, Any]], str | None]:
+def _page(session: DbSession, cursor: str) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first, keyset-paged on the run id."""
-    before = decode_int_cursor(cursor or None)
-    stmt = select(BillingRun, User.username).outerjoin(User, User.id == BillingRun.user_id)
-    if before is not None:
-        stmt = stmt.where(BillingRun.id < before)
-    found = session.execute(stmt.order_by(BillingRun.id.desc()).limit(PAGE_SIZE + 1)).all()
+    found, next_cursor = queries.list_billing_runs(
+        session, limit=PAGE_SIZE, cursor=cursor or None, newest_first=True
+    )
+    names = usernames(session, {r.user_id for r in found if r.user_id is not None})
     now = utcnow()
     rows = [
         {
@@ -69,11 +67,10 @@ def _page(session: Session, cursor: str) -> tuple[list[dict[str, Any]], str | No
             "started": _minute(run.started_at),
             "finished": _finished(run),
             "trigger": TRIGGERS.get(run.triggered_by, run.triggered_by),
-            "user": username,
+            "user": names.get(run.user_id) if run.user_id is not None else None,
         }
-        for run, username in found[:PAGE_SIZE]
+        for run in found
     ]
-    next_cursor = encode_cursor(found[PAGE_SIZE - 1][0].id) if len(found) > PAGE_SIZE else None
     return rows, next_cursor
 
 

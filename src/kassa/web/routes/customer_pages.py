@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from kassa.auth import audit
 from kassa.auth.actor import Actor
+from kassa.business_models.service import get_business_model
 from kassa.core.errors import KassaError
 from kassa.core.ids import Id
 from kassa.core.money import format_micros
@@ -20,7 +20,8 @@ from kassa.customer_classes.service import enabled_fields, get_customer_class
 from kassa.customers import queries
 from kassa.customers.service import change_status, update_customer
 from kassa.customers.views import customer_view
-from kassa.db.models import AuditLog, BusinessModel, Customer, User
+from kassa.db.engine import DbSession
+from kassa.db.models import Customer
 from kassa.web import customer_form as cf
 from kassa.web import ledger_view
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
@@ -59,16 +60,9 @@ def _audit_value(key: str, value: Any, exponent: int) -> str:
     return str(value)
 
 
-def _audit_trail(session: Session, customer: Customer, exponent: int) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(AuditLog, User.username)
-        .outerjoin(User, User.id == AuditLog.user_id)
-        .where(AuditLog.entity_type == "customer", AuditLog.entity_id == str(customer.id))
-        .order_by(AuditLog.id.desc())
-        .limit(AUDIT_ROWS)
-    )
+def _audit_trail(session: DbSession, customer: Customer, exponent: int) -> list[dict[str, Any]]:
     trail = []
-    for entry, username in rows:
+    for entry, username in audit.latest_entries(session, "customer", customer.id, AUDIT_ROWS):
         before, after = entry.before or {}, entry.after or {}
         changes = []
         if entry.action != "create":
@@ -92,7 +86,7 @@ def _audit_trail(session: Session, customer: Customer, exponent: int) -> list[di
     return trail
 
 
-def _custom_rows(session: Session, customer: Customer) -> list[dict[str, Any]]:
+def _custom_rows(session: DbSession, customer: Customer) -> list[dict[str, Any]]:
     fields = enabled_fields(session, get_customer_class(session, customer.customer_class_id))
     data = dict(customer.custom_data or {})
     rows = []
@@ -130,7 +124,7 @@ def show_customer(
         context = {
             "customer": customer_view(session, customer),
             "stored_status": customer.status,
-            "business_model": session.get(BusinessModel, customer.business_model_id),
+            "business_model": get_business_model(session, customer.business_model_id),
             "customer_class": get_customer_class(session, customer.customer_class_id),
             "custom_rows": _custom_rows(session, customer),
             "audit": _audit_trail(session, customer, exponent),

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
 
 from kassa.auth.actor import Actor
 from kassa.billing import documents, queries
 from kassa.core.errors import ValidationFailed
 from kassa.core.ids import Id
-from kassa.customers.queries import get_customer
-from kassa.db.models import Customer
+from kassa.customers.queries import customer_names, get_customer
 from kassa.security_headers import DOCUMENT_HEADERS
 from kassa.web import ledger_view
 from kassa.web.forms import id_filter
@@ -50,10 +48,7 @@ def invoice_list(
             limit=PAGE_SIZE,
             cursor=cursor or None,
         )
-        ids = {r.customer_id for r in rows}
-        names = dict(
-            session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids))).all()
-        )
+        names = customer_names(session, {r.customer_id for r in rows})
         invoices = [ledger_view.invoice_row(session, r, names.get(r.customer_id)) for r in rows]
     return render(
         request,
@@ -75,7 +70,7 @@ def invoice_page(request: Request, invoice_id: Id, _: Actor = Reader) -> Respons
     with database(request).reading() as session:
         invoice = queries.get_invoice(session, invoice_id)
         out = queries.invoice_out(session, invoice)
-        customer = session.get(Customer, invoice.customer_id)
+        name = customer_names(session, {invoice.customer_id}).get(invoice.customer_id)
         period = ledger_view.period_label(
             invoice.period_start, invoice.period_end, invoice.billing_timezone
         )
@@ -84,7 +79,7 @@ def invoice_page(request: Request, invoice_id: Id, _: Actor = Reader) -> Respons
         "invoices/show.html",
         {
             "invoice": out,
-            "customer_name": customer.name if customer else out.customer_name,
+            "customer_name": name if name is not None else out.customer_name,
             "period": period,
         },
     )

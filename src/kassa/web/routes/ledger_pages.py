@@ -5,8 +5,6 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor, Permission
@@ -14,7 +12,7 @@ from kassa.core.errors import KassaError, NotFound
 from kassa.core.ids import Id
 from kassa.customers import queries
 from kassa.customers.views import customer_view
-from kassa.db.engine import Database
+from kassa.db.engine import Database, DbSession
 from kassa.ledger import authorizations, idempotency
 from kassa.ledger import queries as ledger_queries
 from kassa.ledger.schemas import TransactionIn, TransactionOut
@@ -34,7 +32,7 @@ Authorizer = Depends(require(Permission.AUTHORIZE))
 KEY_PREFIX = "web-form:"
 
 
-def _new_balance(session: Session, customer_id: int) -> str:
+def _new_balance(session: DbSession, customer_id: int) -> str:
     customer = queries.get_customer(session, customer_id)
     out = customer_view(session, customer)
     if out.balance_control == "prepaid" and out.available_funds is not None:
@@ -53,25 +51,16 @@ def _post_once(
     request_hash = idempotency.fingerprint("POST", path, data.model_dump_json().encode())
     # The same form sent again with other values (after Back, say) is a new transaction.
     key = idempotency.check_key(f"{KEY_PREFIX}{form_key[:64]}:{request_hash[:16]}")
-    try:
-        with db.transaction() as session:
-            answer = idempotency.find_answer(session, actor.user_id, key, request_hash)
-            if answer is None:
-                out = post_transaction(session, actor, customer_id, data)
-                payload = out.model_dump_json()
-                idempotency.store_answer(session, actor.user_id, key, request_hash, 201, payload)
-            else:
-                out = TransactionOut.model_validate_json(answer.body)
-            return out, _new_balance(session, customer_id)
-    except IntegrityError:
-        # The twin of this request stored its answer first: that answer is this one's.
-        with db.reading() as session:
-            answer = idempotency.find_answer(session, actor.user_id, key, request_hash)
-            if answer is None:
-                raise
-            return TransactionOut.model_validate_json(answer.body), _new_balance(
-                session, customer_id
-            )
+    user_id = actor.user_id
+
+    def work(session: DbSession) -> str:
+        return post_transaction(session, actor, customer_id, data).model_dump_json()
+
+    answer, _ = idempotency.answer_once(
+        db, user_id, key, request_hash, work, transaction=db.transaction, status=201
+    )
+    with db.reading() as session:
+        return TransactionOut.model_validate_json(answer.body), _new_balance(session, customer_id)
 
 
 @router.post("/customers/{customer_id:id}/transactions", response_class=HTMLResponse)

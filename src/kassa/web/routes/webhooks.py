@@ -8,14 +8,11 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import func, select
 from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor
 from kassa.core.errors import FieldErrors, KassaError
 from kassa.core.ids import Id
-from kassa.db.models import NotificationDelivery, WebhookEndpoint
-from kassa.db.pagination import paginate
 from kassa.notifications import service
 from kassa.notifications.events import EVENTS
 from kassa.notifications.schemas import WebhookEndpointIn, WebhookEndpointPatch
@@ -74,32 +71,15 @@ def _checked(values: dict[str, Any]) -> None:
 @router.get("/webhooks", response_class=HTMLResponse)
 def webhook_list(request: Request, cursor: str = "", _: Actor = Reader) -> Response:
     with database(request).reading() as session:
-        endpoints, next_cursor = paginate(
-            session,
-            select(WebhookEndpoint),
-            WebhookEndpoint.id,
-            limit=PAGE_SIZE,
-            cursor=cursor or None,
+        endpoints, next_cursor = service.page_endpoints(
+            session, limit=PAGE_SIZE, cursor=cursor or None
         )
-        targets = [service.webhook_target(e.id) for e in endpoints]
-        counts: dict[tuple[str, str], int] = {
-            (target, status): count
-            for target, status, count in session.execute(
-                select(NotificationDelivery.target, NotificationDelivery.status, func.count())
-                .where(
-                    NotificationDelivery.channel == service.WEBHOOK,
-                    NotificationDelivery.target.in_(targets),
-                )
-                .group_by(NotificationDelivery.target, NotificationDelivery.status)
-            ).all()
-        }
+        counts = service.delivery_counts(session, [e.id for e in endpoints])
     rows = [
         {
             "endpoint": e,
             "events": [EVENT_LABELS.get(ev, ev) for ev in e.events],
-            "counts": {
-                s: counts.get((service.webhook_target(e.id), s), 0) for s, _ in DELIVERY_STATUSES
-            },
+            "counts": {s: counts[e.id].get(s, 0) for s, _ in DELIVERY_STATUSES},
         }
         for e in endpoints
     ]
