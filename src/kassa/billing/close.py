@@ -23,11 +23,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from kassa.billing.bulk import among, cyclic_gc_paused, insert_many, update_many
 from kassa.billing.issuing import Draft, draft, issue
 from kassa.core import periods
 from kassa.core.clock import utcnow
 from kassa.currencies.service import currency_exponent
+from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many, update_many
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
 
 # How long a batch waits for a customer's row that another transaction holds (on PostgreSQL):

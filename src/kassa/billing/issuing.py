@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kassa.billing.bulk import among, insert_many, insert_tuples
 from kassa.billing.numbering import format_number, series_of, take_numbers
 from kassa.billing.taxes import TaxAmount, compute_taxes
 from kassa.core.money import MICRO_EXPONENT, format_micros, round_micros
+from kassa.db.fast.bulk import among, insert_many, insert_tuples
 from kassa.db.models import (
     BillingPeriod,
     CustomerClass,

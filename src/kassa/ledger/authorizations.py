@@ -22,8 +22,8 @@ from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, 
 from kassa.core.money import MAX_BALANCE_MICROS, format_micros
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Unit
+from kassa.db.fast.prepared import Prepared
 from kassa.db.models import Authorization, BusinessModel, Customer
-from kassa.db.prepared import Prepared
 from kassa.ledger.entries import append_entry
 from kassa.ledger.queue import customer_queue
 from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn, ReserveIn
