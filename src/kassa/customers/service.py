@@ -12,7 +12,6 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from kassa.auth import audit
 from kassa.auth.actor import Actor
@@ -226,24 +225,29 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
         customer_id = session.connection().execute(_INSERT_CUSTOMER, values).scalar_one()
     except IntegrityError as exc:
         raise _name_taken(name) from exc
-    customer = Customer(id=customer_id, **values)
-    # The row is written: the object joins the session as loaded, without a second INSERT.
-    make_transient_to_detached(customer)
-    session.add(customer)
     if funds:
         posted = append_entry(
             session,
             actor,
-            customer_id=customer.id,
+            customer_id=customer_id,
             entry_type="payment",
             amount_micros=funds,
-            currency=customer.currency,
+            currency=currency_code,
             exponent=exponent,
             visible_comment="Initial available funds",
             field="available_funds",
         )
-        set_committed_value(customer, "balance_micros", posted.balance_after_micros)
+        values["balance_micros"] = posted.balance_after_micros
+    customer = _as_loaded(session, Customer(id=customer_id, **values))
     audit.record(session, actor, "create", "customer", customer.id, after=snapshot(customer))
+    return customer
+
+
+def _as_loaded(session: Session, customer: Customer) -> Customer:
+    """``customer``, whose row the statements above wrote, in the session as if read back: it
+    is neither inserted again at the next flush nor selected to be returned."""
+    make_transient_to_detached(customer)
+    session.add(customer)
     return customer
 
 
