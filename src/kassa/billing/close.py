@@ -29,6 +29,7 @@ from kassa.core import periods
 from kassa.core.clock import utcnow
 from kassa.currencies.service import currency_exponent
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
+from kassa.ledger.locks import lock_customer_rows
 
 # How long a batch waits for a customer's row that another transaction holds (on PostgreSQL):
 # a real-time call holds it for milliseconds, another run's batch for well under a second. A
@@ -62,34 +63,29 @@ class DueCustomer:
     custom_data: dict[str, Any]
 
 
+_DUE_COLUMNS = (
+    Customer.id,
+    Customer.name,
+    Customer.email,
+    Customer.currency,
+    Customer.balance_micros,
+    Customer.status,
+    Customer.customer_class_id,
+    Customer.billing_period,
+    Customer.billing_timezone,
+    Customer.billing_anchor_date,
+    Customer.period_start_at,
+    Customer.period_end_at,
+    Customer.custom_data,
+    Customer.created_at,
+)
+
+
 def _lock_due(session: Session, ids: list[int], as_of: datetime) -> list[DueCustomer]:
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                Customer.id,
-                Customer.name,
-                Customer.email,
-                Customer.currency,
-                Customer.balance_micros,
-                Customer.status,
-                Customer.customer_class_id,
-                Customer.billing_period,
-                Customer.billing_timezone,
-                Customer.billing_anchor_date,
-                Customer.period_start_at,
-                Customer.period_end_at,
-                Customer.custom_data,
-                Customer.created_at,
-            )
-            .where(among(session, Customer.id, ids), Customer.period_end_at <= as_of)
-            # Locked in id order, as every batch does, so that overlapping runs queue on each
-            # other's rows instead of deadlocking; PostgreSQL re-checks each row once it has it.
-            .order_by(Customer.id)
-            .with_for_update()
-        )
-        .tuples()
-        .all()
+    # Locked in id order, as every batch does, so that overlapping runs queue on each other's
+    # rows instead of deadlocking; PostgreSQL re-checks each row once it has it.
+    rows = lock_customer_rows(
+        session, _DUE_COLUMNS, among(session, Customer.id, ids), Customer.period_end_at <= as_of
     )
     # Rows unpacked by position: reading 14 attributes by name costs more than the query.
     return [
