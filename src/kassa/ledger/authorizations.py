@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, ValidationFailed
-from kassa.core.money import MAX_BALANCE_MICROS, format_micros
+from kassa.core.money import MAX_BALANCE_MICROS, RATED_DECIMALS, amount_micros, format_micros
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Unit
 from kassa.db.models import Authorization, Customer
@@ -32,7 +32,6 @@ from kassa.ledger.locks import (
     lock_lapsed_holds_of,
 )
 from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn, ReserveIn
-from kassa.ledger.transactions import RATED_DECIMALS, amount_micros
 
 
 @dataclass

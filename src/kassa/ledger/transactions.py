@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.billing.collection import CREDIT_TYPES, settle_invoices
-from kassa.core.errors import NotFound, ValidationFailed
-from kassa.core.money import AmountError, check_amount, format_micros, to_micros
+from kassa.core.errors import NotFound
+from kassa.core.money import amount_micros, format_micros
 from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
 from kassa.db.models import Customer, LedgerEntry
 from kassa.ledger.entries import append_entry
 from kassa.ledger.locks import lock_customer
 from kassa.ledger.schemas import TransactionIn, TransactionOut
 from kassa.notifications.outbox import emit
-
-RATED_DECIMALS = 6
-
-
-def amount_micros(value: Decimal, *, field: str, max_decimals: int) -> int:
-    """A positive amount with no more decimals than allowed, in micros; else a 422 on ``field``."""
-    try:
-        return to_micros(check_amount(value, max_decimals=max_decimals, allow_zero=False))
-    except AmountError as exc:
-        raise ValidationFailed.field(field, str(exc)) from exc
 
 
 def post_transaction(
