@@ -18,13 +18,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from kassa.billing.bulk import among, cyclic_gc_paused, insert_many, update_many
-from kassa.billing.issuing import Draft, draft, issue
+from kassa.billing.drafts import Draft, DueCustomer
+from kassa.billing.issuing import draft, issue
 from kassa.core import periods
 from kassa.core.clock import utcnow
 from kassa.currencies.service import currency_exponent
@@ -43,24 +43,6 @@ class CloseResult:
     invoices_issued: int = 0
     # Customers of the batch with periods still due once it reached its periods' bound.
     unfinished: list[int] = field(default_factory=list)
-
-
-@dataclass
-class DueCustomer:
-    id: int
-    name: str
-    email: str | None
-    currency: str
-    exponent: int
-    balance: int
-    status: str
-    class_id: int
-    kind: str
-    zone: str
-    anchor: date
-    start: datetime
-    end: datetime
-    custom_data: dict[str, Any]
 
 
 _DUE_COLUMNS = (
