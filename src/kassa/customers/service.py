@@ -24,11 +24,11 @@ from kassa.currencies.service import get_currency, require_enabled
 from kassa.custom_fields.values import validate_custom_data
 from kassa.customer_classes.service import default_class, enabled_fields, get_customer_class
 from kassa.customers import references
-from kassa.customers.queries import get_customer
 from kassa.customers.schemas import CustomerIn, CustomerPatch
 from kassa.db.models import BusinessModel, Customer, CustomerClass, CustomField
 from kassa.db.unique import flush_or_conflict
 from kassa.ledger.entries import append_entry, initial_alert_level
+from kassa.ledger.locks import lock_customer_to_edit
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 IMMUTABLE_FIELDS = ("currency", "balance_control", "available_funds")
@@ -263,7 +263,7 @@ def update_customer(
         if field in values:
             errors.add(field, "cannot be changed after the customer is created")
     errors.raise_if_any(code="immutable_field")
-    customer = get_customer(session, customer_id, for_update=True)
+    customer = lock_customer_to_edit(session, customer_id)
     if customer.status == "closed":
         raise Conflict(f"customer {customer.id} is closed", code="customer_closed")
     before = snapshot(customer)
@@ -346,7 +346,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 def change_status(session: Session, actor: Actor, customer_id: int, action: str) -> Customer:
-    customer = get_customer(session, customer_id, for_update=True)
+    customer = lock_customer_to_edit(session, customer_id)
     if action not in TRANSITIONS:
         raise ValidationFailed.field("action", "must be block, unblock or close")
     allowed_from, target = TRANSITIONS[action]

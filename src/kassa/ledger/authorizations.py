@@ -2,8 +2,8 @@
 
 Each call is one short transaction of a few statements. Calls for one customer queue in order
 (kassa.ledger.queue) before they lock rows, and rows are locked in one order — an
-authorization before its customer — except where reserve sweeps expired holds, which skips
-any row another transaction holds, so no two calls can wait on each other.
+authorization before its customer (kassa.ledger.locks) — except where reserve sweeps expired
+holds, which skips any row another transaction holds, so no two calls can wait on each other.
 """
 
 from __future__ import annotations
@@ -19,15 +19,19 @@ from sqlalchemy.orm import Session
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, ValidationFailed
-from kassa.core.money import MAX_BALANCE_MICROS, format_micros
+from kassa.core.money import MAX_BALANCE_MICROS, RATED_DECIMALS, amount_micros, format_micros
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Unit
 from kassa.db.fast.prepared import Prepared
-from kassa.db.models import Authorization, BusinessModel, Customer
+from kassa.db.models import Authorization, Customer
 from kassa.ledger.entries import append_entry
-from kassa.ledger.queue import customer_queue
+from kassa.ledger.locks import (
+    LOCK_AUTHORIZATION,
+    LOCK_CUSTOMER_TO_RESERVE,
+    lock_lapsed_holds,
+    lock_lapsed_holds_of,
+)
 from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn, ReserveIn
-from kassa.ledger.transactions import RATED_DECIMALS, amount_micros
 
 
 @dataclass
@@ -80,34 +84,13 @@ def business_model_services(raw: object) -> list[str]:
 
 _auths = cast(Table, Authorization.__table__)
 _customers = cast(Table, Customer.__table__)
-_models = cast(Table, BusinessModel.__table__)
-_AUTH_COLUMNS = [_auths.c[name] for name in AuthorizationRecord.__dataclass_fields__]
 
-_LOCK_CUSTOMER = Prepared(
-    select(
-        _customers.c.status,
-        _customers.c.currency,
-        _customers.c.credit_limit_micros,
-        _customers.c.balance_micros,
-        _customers.c.reserved_micros,
-        _models.c.services,
-        customer_queue(_customers.c.id),
-    )
-    .join(_models, _models.c.id == _customers.c.business_model_id)
-    .where(_customers.c.id == bindparam("cid"))
-    .with_for_update(of=_customers)
-)
 _HOLD = Prepared(
     update(_customers)
     .where(_customers.c.id == bindparam("cid"))
     .values(reserved_micros=_customers.c.reserved_micros + bindparam("amount"))
 )
 _INSERT_AUTH = Prepared(insert(_auths).returning(_auths.c.id))
-_LOCK_AUTH = Prepared(
-    select(*_AUTH_COLUMNS, customer_queue(_auths.c.customer_id))
-    .where(_auths.c.id == bindparam("aid"))
-    .with_for_update()
-)
 _EXTEND_HOLD = Prepared(
     update(_customers)
     .where(
@@ -172,15 +155,7 @@ def sweep_customer(session: Unit, customer_id: int, now: datetime) -> int:
     """Expire this customer's lapsed reservations; returns the micros freed.
 
     The caller holds the customer's row; rows another call is committing are skipped."""
-    lapsed = session.execute(
-        select(Authorization.id, Authorization.held_micros)
-        .where(
-            Authorization.customer_id == customer_id,
-            Authorization.status == "reserved",
-            Authorization.expires_at <= now,
-        )
-        .with_for_update(skip_locked=True)
-    ).all()
+    lapsed = lock_lapsed_holds_of(session, customer_id, now)
     if not lapsed:
         return 0
     freed = sum(row.held_micros for row in lapsed)
@@ -199,7 +174,7 @@ def sweep_customer(session: Unit, customer_id: int, now: datetime) -> int:
 
 def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> AuthorizationView:
     now = utcnow()
-    row = _LOCK_CUSTOMER.first(session, {"cid": customer_id})
+    row = LOCK_CUSTOMER_TO_RESERVE.first(session, {"cid": customer_id})
     if row is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
     status, currency, limit, balance, reserved, offered, _ = row
@@ -266,12 +241,13 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
 
 
 def _lock(session: Unit, authorization_id: int) -> AuthorizationRecord:
-    row = _LOCK_AUTH.first(session, {"aid": authorization_id})
+    row = LOCK_AUTHORIZATION.first(session, {"aid": authorization_id})
     if row is None:
         raise NotFound(
             f"authorization {authorization_id} does not exist", code="authorization_not_found"
         )
-    return AuthorizationRecord(*row[: len(_AUTH_COLUMNS)])
+    # The authorization's columns, then the customer's queue.
+    return AuthorizationRecord(*row[:-1])
 
 
 def _not_open(auth: AuthorizationRecord) -> Conflict:
@@ -403,13 +379,7 @@ def get_authorization(session: Session, authorization_id: int) -> AuthorizationV
 def sweep_expired(session: Session, *, limit: int = 1000) -> int:
     """Release lapsed reservations everywhere (the periodic sweeper); returns how many."""
     now = utcnow()
-    lapsed = session.execute(
-        select(Authorization.id, Authorization.customer_id, Authorization.held_micros)
-        .where(Authorization.status == "reserved", Authorization.expires_at <= now)
-        .order_by(Authorization.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    lapsed = lock_lapsed_holds(session, now, limit)
     if not lapsed:
         return 0
     session.execute(

@@ -2,59 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.billing.collection import CREDIT_TYPES, settle_invoices
-from kassa.core.errors import Conflict, NotFound, ValidationFailed
-from kassa.core.money import AmountError, check_amount, format_micros, to_micros
+from kassa.core.errors import NotFound
+from kassa.core.money import amount_micros, format_micros
 from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
-from kassa.currencies.service import currency_exponent
 from kassa.db.models import Customer, LedgerEntry
 from kassa.ledger.entries import append_entry
-from kassa.ledger.queue import customer_queue
+from kassa.ledger.locks import lock_customer
 from kassa.ledger.schemas import TransactionIn, TransactionOut
 from kassa.notifications.outbox import emit
-
-RATED_DECIMALS = 6
-
-
-@dataclass(frozen=True)
-class LockedCustomer:
-    id: int
-    status: str
-    currency: str
-    exponent: int
-
-
-def lock_customer(session: Session, customer_id: int) -> LockedCustomer:
-    """Lock the customer's row for this transaction, first of all it touches (the lock order
-    of ``kassa.customers.locks``); closed customers move no money."""
-    row = session.execute(
-        select(Customer.id, Customer.status, Customer.currency, customer_queue(Customer.id))
-        .where(Customer.id == customer_id)
-        .with_for_update()
-    ).first()
-    if row is None:
-        raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
-    if row.status == "closed":
-        raise Conflict(f"customer {customer_id} is closed", code="customer_closed")
-    return LockedCustomer(
-        row.id, row.status, row.currency, currency_exponent(session, row.currency)
-    )
-
-
-def amount_micros(value: Decimal, *, field: str, max_decimals: int) -> int:
-    """A positive amount with no more decimals than allowed, in micros; else a 422 on ``field``."""
-    try:
-        return to_micros(check_amount(value, max_decimals=max_decimals, allow_zero=False))
-    except AmountError as exc:
-        raise ValidationFailed.field(field, str(exc)) from exc
 
 
 def post_transaction(
