@@ -70,7 +70,7 @@ def add(
         }
     )
     db = state(ctx).database()
-    with db.transaction() as session:
+    with transactions.open_unit(db) as session:
         posted = transactions.post_transaction(session, CLI_ACTOR, customer_id, body)
         customer = queries.get_customer(session, customer_id)
         shown = customer_out(customer, currency_exponent(session, customer.currency))

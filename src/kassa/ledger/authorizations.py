@@ -9,11 +9,11 @@ holds, which skips any row another transaction holds, so no two calls can wait o
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
@@ -21,9 +21,14 @@ from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, ValidationFailed
 from kassa.core.money import MAX_BALANCE_MICROS, RATED_DECIMALS, amount_micros, format_micros
 from kassa.currencies.service import currency_exponent
-from kassa.db.engine import Unit
+from kassa.db.engine import Database, Unit
 from kassa.db.fast.prepared import Prepared
 from kassa.db.models import Authorization, Customer
+from kassa.ledger.authorization_queries import (
+    AuthorizationRecord,
+    AuthorizationView,
+    available_micros,
+)
 from kassa.ledger.entries import append_entry
 from kassa.ledger.locks import (
     LOCK_AUTHORIZATION,
@@ -34,37 +39,11 @@ from kassa.ledger.locks import (
 from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn, ReserveIn
 
 
-@dataclass
-class AuthorizationRecord:
-    """An authorization's columns, read or written by the hot path without the ORM."""
-
-    id: int
-    customer_id: int
-    service: str
-    session_id: str | None
-    status: str
-    currency: str
-    amount_micros: int
-    held_micros: int
-    committed_micros: int | None
-    entry_id: int | None
-    user_id: int | None
-    created_at: datetime
-    updated_at: datetime
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class AuthorizationView:
-    """An authorization and the customer's available funds right after the call."""
-
-    row: AuthorizationRecord | Authorization
-    available_funds_micros: int | None
-    exponent: int
-
-
-def available_micros(limit: int | None, balance: int, reserved: int) -> int | None:
-    return None if limit is None else limit - balance - reserved
+def open_unit(db: Database) -> AbstractContextManager[Connection]:
+    """The transaction reserve, extend, commit and release run in, for the edge to open and
+    commit: a bare Core connection (``Database.core_transaction``). Their statements are all
+    Core, and building an ORM session would cost more than a reserve's statements on SQLite."""
+    return db.core_transaction()
 
 
 def _reservations_too_large(field: str, currency: str, exponent: int) -> ValidationFailed:
@@ -258,11 +237,6 @@ def _not_open(auth: AuthorizationRecord) -> Conflict:
     )
 
 
-def _customer_funds(session: Unit, customer_id: int) -> tuple[int | None, str]:
-    row = _FUNDS.one(session, {"cid": customer_id})
-    return available_micros(row[0], row[1], row[2]), row[3]
-
-
 def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -> AuthorizationView:
     now = utcnow()
     auth = _lock(session, authorization_id)
@@ -366,16 +340,6 @@ def release(session: Unit, actor: Actor, authorization_id: int) -> Authorization
     )
 
 
-def get_authorization(session: Session, authorization_id: int) -> AuthorizationView:
-    auth = session.get(Authorization, authorization_id)
-    if auth is None:
-        raise NotFound(
-            f"authorization {authorization_id} does not exist", code="authorization_not_found"
-        )
-    available, _ = _customer_funds(session, auth.customer_id)
-    return AuthorizationView(auth, available, currency_exponent(session, auth.currency))
-
-
 def sweep_expired(session: Session, *, limit: int = 1000) -> int:
     """Release lapsed reservations everywhere (the periodic sweeper); returns how many."""
     now = utcnow()
@@ -397,20 +361,3 @@ def sweep_expired(session: Session, *, limit: int = 1000) -> int:
             .values(reserved_micros=Customer.reserved_micros - freed[customer_id])
         )
     return len(lapsed)
-
-
-def lapsed_holds(session: Session, customer_ids: list[int]) -> dict[int, int]:
-    """Micros still counted in ``reserved`` for reservations that have already expired, by
-    customer: an expired reservation stops counting at once, before the sweeper gets to it."""
-    if not customer_ids:
-        return {}
-    rows = session.execute(
-        select(Authorization.customer_id, func.sum(Authorization.held_micros))
-        .where(
-            Authorization.customer_id.in_(customer_ids),
-            Authorization.status == "reserved",
-            Authorization.expires_at <= utcnow(),
-        )
-        .group_by(Authorization.customer_id)
-    )
-    return {customer_id: int(total or 0) for customer_id, total in rows}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,11 +13,18 @@ from kassa.billing.collection import CREDIT_TYPES, settle_invoices
 from kassa.core.errors import NotFound
 from kassa.core.money import amount_micros, format_micros
 from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
+from kassa.db.engine import Database
 from kassa.db.models import Customer, LedgerEntry
 from kassa.ledger.entries import append_entry
 from kassa.ledger.locks import lock_customer
 from kassa.ledger.schemas import TransactionIn, TransactionOut
 from kassa.notifications.outbox import emit
+
+
+def open_unit(db: Database) -> AbstractContextManager[Session]:
+    """The transaction post_transaction runs in, for the edge to open and commit: an ORM
+    session (``Database.transaction``)."""
+    return db.transaction()
 
 
 def post_transaction(
