@@ -12,10 +12,10 @@ from kassa.core.errors import NotFound
 from kassa.core.money import amount_micros, format_micros
 from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
 from kassa.db.models import Customer, LedgerEntry
+from kassa.events.outbox import emit
 from kassa.ledger.entries import append_entry
 from kassa.ledger.locks import lock_customer
 from kassa.ledger.schemas import TransactionIn, TransactionOut
-from kassa.notifications.outbox import emit
 
 
 def post_transaction(
