@@ -6,6 +6,7 @@ from enum import StrEnum
 
 import typer
 
+from kassa.billing import postings
 from kassa.cli.context import CLI_ACTOR, out, state
 from kassa.cli.tables import fields, row, table, when
 from kassa.core.ids import MAX_ID
@@ -71,7 +72,7 @@ def add(
     )
     db = state(ctx).database()
     with db.transaction() as session:
-        posted = transactions.post_transaction(session, CLI_ACTOR, customer_id, body)
+        posted = postings.post_transaction(session, CLI_ACTOR, customer_id, body)
         customer = queries.get_customer(session, customer_id)
         shown = customer_out(customer, currency_exponent(session, customer.currency))
     cur = posted.currency

@@ -15,6 +15,7 @@ from kassa.api.deps import Reader, database, require
 from kassa.api.idempotency import money_call
 from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
+from kassa.billing import postings
 from kassa.core.clock import utcnow
 from kassa.core.errors import NotFound
 from kassa.core.ids import Id
@@ -104,7 +105,7 @@ def post_transaction(
     db: Database = Depends(database),
 ) -> Response:
     def work(session: Session) -> BaseModel:
-        return transactions.post_transaction(session, actor, customer_id, body)
+        return postings.post_transaction(session, actor, customer_id, body)
 
     return money_call(
         request, db, actor, work, body=body, status_code=201, transaction=db.transaction

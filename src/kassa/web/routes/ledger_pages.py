@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor, Permission
+from kassa.billing.postings import post_transaction
 from kassa.core.errors import KassaError, NotFound
 from kassa.core.ids import Id
 from kassa.currencies.service import currency_exponent
@@ -18,7 +19,6 @@ from kassa.customers.views import customer_out
 from kassa.db.engine import Database
 from kassa.ledger import authorizations, idempotency
 from kassa.ledger.schemas import TransactionIn, TransactionOut
-from kassa.ledger.transactions import post_transaction
 from kassa.web import ledger_view
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView
