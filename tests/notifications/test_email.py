@@ -15,8 +15,8 @@ from kassa.billing import documents
 from kassa.core.clock import utcnow
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
+from kassa.events.outbox import emit
 from kassa.notifications.delivery import deliver_once
-from kassa.notifications.outbox import emit
 from tests.conftest import Api
 from tests.notifications.conftest import deliveries
 from tests.notifications.servers import SmtpServer

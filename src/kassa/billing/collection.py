@@ -26,8 +26,8 @@ from kassa.core.money import format_micros
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Database
 from kassa.db.models import Customer, CustomerClass, Invoice, LedgerEntry
+from kassa.events.outbox import emit
 from kassa.ledger.locks import lock_customers
-from kassa.notifications.outbox import emit
 
 UNPAID = ("issued", "overdue")
 CREDIT_TYPES = ("payment", "manual_credit", "promotional_credit")

@@ -25,8 +25,8 @@ from kassa.db.models import (
     Invoice,
     InvoiceLine,
     LedgerEntry,
-    OutboxEvent,
 )
+from kassa.events.outbox import Event, emit_many
 
 CREDIT_TYPES = ("payment",)
 ENTRY_LABELS = {
@@ -155,14 +155,13 @@ def issue(
             .scalar_subquery()
         )
     )
-    insert_many(
+    emit_many(
         session,
-        OutboxEvent,
         [
-            {
-                "customer_id": d.customer.id,
-                "event_type": "invoice_issued",
-                "payload": {
+            Event(
+                "invoice_issued",
+                d.customer.id,
+                {
                     "customer_id": d.customer.id,
                     "invoice_id": d.invoice_id,
                     "number": d.number,
@@ -170,11 +169,10 @@ def issue(
                     "amount_due": format_micros(d.amount_due, d.customer.exponent),
                     "due_date": d.due_date.isoformat(),
                 },
-                "created_at": now,
-                "delivered_at": None,
-            }
+            )
             for d in drafts
         ],
+        created_at=now,
     )
     return taxed
 

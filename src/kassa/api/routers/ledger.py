@@ -14,6 +14,7 @@ from kassa.api.deps import Reader, database, require
 from kassa.api.idempotency import money_call
 from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
+from kassa.billing import postings
 from kassa.core.clock import utcnow
 from kassa.core.ids import Id
 from kassa.core.money import format_micros
@@ -100,9 +101,9 @@ def post_transaction(
     db: Database = Depends(database),
 ) -> Response:
     def work(session: Session) -> BaseModel:
-        return transactions.post_transaction(session, actor, customer_id, body)
+        return postings.post_transaction(session, actor, customer_id, body)
 
-    return money_call(request, db, actor, transactions.open_unit, work, body=body, status_code=201)
+    return money_call(request, db, actor, postings.open_unit, work, body=body, status_code=201)
 
 
 @router.get(

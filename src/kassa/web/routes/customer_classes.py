@@ -17,7 +17,7 @@ from kassa.currencies.service import list_currencies
 from kassa.custom_fields.service import list_custom_fields
 from kassa.customer_classes import service
 from kassa.customer_classes.schemas import CustomerClassIn, CustomerClassPatch
-from kassa.notifications.events import EVENTS
+from kassa.events.types import EVENTS
 from kassa.web import class_form as kf
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView
