@@ -20,6 +20,7 @@ from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, ValidationFailed
 from kassa.core.money import MAX_BALANCE_MICROS, format_micros
+from kassa.core.vocabulary import AuthorizationStatus, CustomerStatus, EntryType
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Unit
 from kassa.db.models import Authorization, BusinessModel, Customer
@@ -112,7 +113,7 @@ _EXTEND_HOLD = Prepared(
     update(_customers)
     .where(
         _customers.c.id == bindparam("cid"),
-        _customers.c.status == "active",
+        _customers.c.status == CustomerStatus.ACTIVE,
         _customers.c.reserved_micros <= bindparam("room"),
         _customers.c.credit_limit_micros.is_(None)
         | (
@@ -176,7 +177,7 @@ def sweep_customer(session: Unit, customer_id: int, now: datetime) -> int:
         select(Authorization.id, Authorization.held_micros)
         .where(
             Authorization.customer_id == customer_id,
-            Authorization.status == "reserved",
+            Authorization.status == AuthorizationStatus.RESERVED,
             Authorization.expires_at <= now,
         )
         .with_for_update(skip_locked=True)
@@ -187,7 +188,7 @@ def sweep_customer(session: Unit, customer_id: int, now: datetime) -> int:
     session.execute(
         update(Authorization)
         .where(Authorization.id.in_([row.id for row in lapsed]))
-        .values(status="expired", held_micros=0, updated_at=now)
+        .values(status=AuthorizationStatus.EXPIRED, held_micros=0, updated_at=now)
     )
     session.execute(
         update(Customer)
@@ -203,7 +204,7 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
     if row is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
     status, currency, limit, balance, reserved, offered, _ = row
-    if status == "closed":
+    if status == CustomerStatus.CLOSED:
         raise Conflict(f"customer {customer_id} is closed", code="customer_closed")
     services = business_model_services(offered)
     if data.service not in services:
@@ -219,7 +220,7 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
         least = amount_micros(data.min_amount, field="min_amount", max_decimals=RATED_DECIMALS)
         if least > wanted:
             raise ValidationFailed.field("min_amount", "must not be more than amount")
-    if status != "active":
+    if status != CustomerStatus.ACTIVE:
         raise Forbidden(
             f"customer {customer_id} is {status}",
             code="customer_not_active",
@@ -249,7 +250,7 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
         customer_id=customer_id,
         service=data.service,
         session_id=data.session_id,
-        status="reserved",
+        status=AuthorizationStatus.RESERVED,
         currency=currency,
         amount_micros=granted,
         held_micros=granted,
@@ -290,7 +291,7 @@ def _customer_funds(session: Unit, customer_id: int) -> tuple[int | None, str]:
 def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -> AuthorizationView:
     now = utcnow()
     auth = _lock(session, authorization_id)
-    if auth.status != "reserved":
+    if auth.status != AuthorizationStatus.RESERVED:
         raise _not_open(auth)
     if auth.expires_at <= now:
         raise Conflict(
@@ -306,10 +307,12 @@ def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -
     if granted is None:
         limit, balance, reserved, status = _FUNDS.one(session, {"cid": auth.customer_id})
         available = available_micros(limit, balance, reserved)
-        if status != "active":
+        if status != CustomerStatus.ACTIVE:
             raise Forbidden(
                 f"customer {auth.customer_id} is {status}",
-                code="customer_not_active" if status != "closed" else "customer_closed",
+                code="customer_not_active"
+                if status != CustomerStatus.CLOSED
+                else "customer_closed",
                 extra={"customer_status": status},
             )
         if reserved + more > MAX_BALANCE_MICROS:
@@ -338,7 +341,7 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
     """Post the used amount as one usage entry. Past expiry too: usage that happened is billed."""
     now = utcnow()
     auth = _lock(session, authorization_id)
-    if auth.status not in ("reserved", "expired"):
+    if auth.status not in (AuthorizationStatus.RESERVED, AuthorizationStatus.EXPIRED):
         raise _not_open(auth)
     used = amount_micros(data.amount, field="amount", max_decimals=RATED_DECIMALS)
     exponent = currency_exponent(session, auth.currency)
@@ -352,7 +355,7 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
         session,
         actor,
         customer_id=auth.customer_id,
-        entry_type="usage",
+        entry_type=EntryType.USAGE,
         amount_micros=used,
         currency=auth.currency,
         exponent=exponent,
@@ -365,7 +368,7 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
     _save(
         session,
         auth,
-        status="committed",
+        status=AuthorizationStatus.COMMITTED,
         held_micros=0,
         committed_micros=used,
         entry_id=posted.entry_id,
@@ -377,14 +380,14 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
 def release(session: Unit, actor: Actor, authorization_id: int) -> AuthorizationView:
     now = utcnow()
     auth = _lock(session, authorization_id)
-    if auth.status not in ("reserved", "expired"):
+    if auth.status not in (AuthorizationStatus.RESERVED, AuthorizationStatus.EXPIRED):
         raise _not_open(auth)
     if auth.held_micros:
         funds = _RELEASE_HOLD.one(session, {"cid": auth.customer_id, "amount": auth.held_micros})
     else:
         # Swept already: nothing to give back, so the customer's row is read, not written.
         funds = _FUNDS.one(session, {"cid": auth.customer_id})[:3]
-    _save(session, auth, status="released", held_micros=0, updated_at=now)
+    _save(session, auth, status=AuthorizationStatus.RELEASED, held_micros=0, updated_at=now)
     return AuthorizationView(
         auth, available_micros(*funds), currency_exponent(session, auth.currency)
     )
@@ -405,7 +408,9 @@ def sweep_expired(session: Session, *, limit: int = 1000) -> int:
     now = utcnow()
     lapsed = session.execute(
         select(Authorization.id, Authorization.customer_id, Authorization.held_micros)
-        .where(Authorization.status == "reserved", Authorization.expires_at <= now)
+        .where(
+            Authorization.status == AuthorizationStatus.RESERVED, Authorization.expires_at <= now
+        )
         .order_by(Authorization.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -415,7 +420,7 @@ def sweep_expired(session: Session, *, limit: int = 1000) -> int:
     session.execute(
         update(Authorization)
         .where(Authorization.id.in_([row.id for row in lapsed]))
-        .values(status="expired", held_micros=0, updated_at=now)
+        .values(status=AuthorizationStatus.EXPIRED, held_micros=0, updated_at=now)
     )
     freed: dict[int, int] = {}
     for row in lapsed:
@@ -438,7 +443,7 @@ def lapsed_holds(session: Session, customer_ids: list[int]) -> dict[int, int]:
         select(Authorization.customer_id, func.sum(Authorization.held_micros))
         .where(
             Authorization.customer_id.in_(customer_ids),
-            Authorization.status == "reserved",
+            Authorization.status == AuthorizationStatus.RESERVED,
             Authorization.expires_at <= utcnow(),
         )
         .group_by(Authorization.customer_id)

@@ -14,6 +14,7 @@ from kassa.billing.collection import CREDIT_TYPES, settle_invoices
 from kassa.core.errors import Conflict, NotFound, ValidationFailed
 from kassa.core.money import AmountError, check_amount, format_micros, to_micros
 from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
+from kassa.core.vocabulary import CustomerStatus, EntryType
 from kassa.currencies.service import currency_exponent
 from kassa.db.models import Customer, LedgerEntry
 from kassa.ledger.entries import append_entry
@@ -42,7 +43,7 @@ def lock_customer(session: Session, customer_id: int) -> LockedCustomer:
     ).first()
     if row is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
-    if row.status == "closed":
+    if row.status == CustomerStatus.CLOSED:
         raise Conflict(f"customer {customer_id} is closed", code="customer_closed")
     return LockedCustomer(
         row.id, row.status, row.currency, currency_exponent(session, row.currency)
@@ -73,7 +74,7 @@ def post_transaction(
         visible_comment=data.visible_comment.strip(),
         internal_comment=data.internal_comment.strip(),
     )
-    if data.type == "payment":
+    if data.type == EntryType.PAYMENT:
         emit(
             session,
             "payment_received",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -23,6 +23,7 @@ from kassa.billing.schemas import (
 )
 from kassa.core.clock import utcnow
 from kassa.core.ids import Id
+from kassa.core.vocabulary import InvoiceStatus
 from kassa.db.engine import Database
 from kassa.db.models import BillingRun
 from kassa.db.pagination import paginate
@@ -117,7 +118,7 @@ def get_billing_run(
 @router.get("/customers/{customer_id}/invoices", response_model=InvoicePage)
 def list_customer_invoices(
     customer_id: Id,
-    status: Literal["issued", "paid", "overdue"] | None = Query(default=None),
+    status: InvoiceStatus | None = Query(default=None),
     limit: int | None = Query(default=None),
     cursor: str | None = Query(default=None),
     _: Actor = Reader,
@@ -132,7 +133,7 @@ def list_customer_invoices(
 
 @router.get("/invoices", response_model=InvoicePage)
 def list_invoices(
-    status: Literal["issued", "paid", "overdue"] | None = Query(default=None),
+    status: InvoiceStatus | None = Query(default=None),
     limit: int | None = Query(default=None),
     cursor: str | None = Query(default=None),
     _: Actor = Reader,

@@ -20,6 +20,7 @@ from kassa.core.errors import NotFound
 from kassa.core.ids import Id
 from kassa.core.money import format_micros
 from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
+from kassa.core.vocabulary import AuthorizationStatus
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Database
 from kassa.db.models import Authorization, Customer
@@ -28,7 +29,6 @@ from kassa.ledger.authorizations import AuthorizationView
 from kassa.ledger.schemas import (
     AuthorizationOut,
     AuthorizationPage,
-    AuthorizationStatus,
     CommitIn,
     ExtendIn,
     ReserveIn,
@@ -66,8 +66,8 @@ RESERVATION_PROBLEMS: dict[int | str, dict[str, Any]] = {
 def authorization_out(view: AuthorizationView) -> AuthorizationOut:
     auth, exponent = view.row, view.exponent
     status = auth.status
-    if status == "reserved" and auth.expires_at <= utcnow():
-        status = "expired"
+    if status == AuthorizationStatus.RESERVED and auth.expires_at <= utcnow():
+        status = AuthorizationStatus.EXPIRED
     return AuthorizationOut(
         id=auth.id,
         customer_id=auth.customer_id,
@@ -249,12 +249,13 @@ def list_authorizations(
         before = decode_int_cursor(cursor)
         stmt = select(Authorization).where(Authorization.customer_id == customer_id)
         now = utcnow()
-        if status == "reserved":
-            stmt = stmt.where(Authorization.status == "reserved", Authorization.expires_at > now)
-        elif status == "expired":
+        reserved = Authorization.status == AuthorizationStatus.RESERVED
+        if status == AuthorizationStatus.RESERVED:
+            stmt = stmt.where(reserved, Authorization.expires_at > now)
+        elif status == AuthorizationStatus.EXPIRED:
             stmt = stmt.where(
-                (Authorization.status == "expired")
-                | ((Authorization.status == "reserved") & (Authorization.expires_at <= now))
+                (Authorization.status == AuthorizationStatus.EXPIRED)
+                | (reserved & (Authorization.expires_at <= now))
             )
         elif status is not None:
             stmt = stmt.where(Authorization.status == status)

@@ -17,6 +17,7 @@ from kassa.billing.run_status import shown_status
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.errors import KassaError, ValidationFailed
 from kassa.core.pagination import decode_int_cursor, encode_cursor
+from kassa.core.vocabulary import BillingRunStatus
 from kassa.db.models import BillingRun, User
 from kassa.web.customer_form import LOCAL_DATETIME_RE
 from kassa.web.errors import WebProblem, problem_for
@@ -47,7 +48,7 @@ def _finished(run: BillingRun) -> str:
 
 def _progress(run: BillingRun) -> str:
     """How far a running run has got, in customers."""
-    if run.status != "running" or run.customers_total is None:
+    if run.status != BillingRunStatus.RUNNING or run.customers_total is None:
         return ""
     return f"{run.customers_done:,} of {run.customers_total:,} customers"
 

@@ -15,6 +15,7 @@ from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
 from kassa.core.ids import Id
 from kassa.core.money import format_micros
+from kassa.core.vocabulary import FieldType
 from kassa.currencies.service import currency_exponent
 from kassa.customer_classes.service import enabled_fields, get_customer_class
 from kassa.customers import queries
@@ -98,7 +99,7 @@ def _custom_rows(session: Session, customer: Customer) -> list[dict[str, Any]]:
     rows = []
     for field, mandatory in fields:
         value = data.pop(field.name, None)
-        if field.type == "list":
+        if field.type == FieldType.LIST:
             labels = {o["value"]: o["label"] for o in field.options or []}
             value = labels.get(value, value)
         rows.append(
