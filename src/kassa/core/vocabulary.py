@@ -87,6 +87,14 @@ STORED_CUSTOMER_STATUSES = (
 )
 
 
+class CustomerAction(Vocabulary):
+    """What staff do to a customer's status (``kassa.customers.service.TRANSITIONS``)."""
+
+    BLOCK = "block"
+    UNBLOCK = "unblock"
+    CLOSE = "close"
+
+
 class AuthorizationStatus(Vocabulary):
     RESERVED = "reserved"
     COMMITTED = "committed"

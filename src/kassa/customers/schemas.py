@@ -1,16 +1,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kassa.core.amounts import OptionalAmount
 from kassa.core.ids import Id
 from kassa.core.periods import BillingPeriod
-from kassa.core.vocabulary import BalanceControl
-
-StatusAction = Literal["block", "unblock", "close"]
+from kassa.core.vocabulary import BalanceControl, CustomerAction
 
 
 class CustomerIn(BaseModel):
@@ -46,7 +44,7 @@ class CustomerPatch(BaseModel):
 
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    action: StatusAction
+    action: CustomerAction
 
 
 class CustomerOut(BaseModel):

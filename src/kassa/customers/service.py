@@ -21,7 +21,7 @@ from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldError, FieldErrors, ValidationFailed
 from kassa.core.money import AmountError, check_amount, to_micros
 from kassa.core.names import MAX_KEY_LENGTH, clean_name, key_too_long, name_key
-from kassa.core.vocabulary import BalanceControl, CustomerStatus, EntryType
+from kassa.core.vocabulary import BalanceControl, CustomerAction, CustomerStatus, EntryType
 from kassa.currencies.service import get_currency, require_enabled
 from kassa.custom_fields.values import validate_custom_data
 from kassa.customer_classes.service import default_class, enabled_fields, get_customer_class
@@ -336,9 +336,12 @@ def _apply_patch(
 
 
 TRANSITIONS: dict[str, tuple[tuple[CustomerStatus, ...], CustomerStatus]] = {
-    "block": ((CustomerStatus.ACTIVE, CustomerStatus.SUSPENDED), CustomerStatus.BLOCKED),
-    "unblock": ((CustomerStatus.BLOCKED,), CustomerStatus.ACTIVE),
-    "close": (
+    CustomerAction.BLOCK: (
+        (CustomerStatus.ACTIVE, CustomerStatus.SUSPENDED),
+        CustomerStatus.BLOCKED,
+    ),
+    CustomerAction.UNBLOCK: ((CustomerStatus.BLOCKED,), CustomerStatus.ACTIVE),
+    CustomerAction.CLOSE: (
         (CustomerStatus.ACTIVE, CustomerStatus.BLOCKED, CustomerStatus.SUSPENDED),
         CustomerStatus.CLOSED,
     ),

@@ -15,7 +15,7 @@ from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
 from kassa.core.ids import Id
 from kassa.core.money import format_micros
-from kassa.core.vocabulary import CustomerStatus, FieldType
+from kassa.core.vocabulary import CustomerAction, CustomerStatus, FieldType
 from kassa.currencies.service import currency_exponent
 from kassa.customer_classes.service import enabled_fields, get_customer_class
 from kassa.customers import queries
@@ -32,10 +32,13 @@ from kassa.web.session import CheckedForm, CustomerManager, Reader, database, fl
 
 router = web_router()
 AUDIT_ROWS = 20
-STATUS_ACTIONS = {
-    "block": (CustomerStatus.BLOCKED, "Customer blocked: they can no longer use services."),
-    "unblock": (CustomerStatus.ACTIVE, "Customer unblocked."),
-    "close": (CustomerStatus.CLOSED, "Customer closed."),
+STATUS_ACTIONS: dict[str, tuple[CustomerStatus, str]] = {
+    CustomerAction.BLOCK: (
+        CustomerStatus.BLOCKED,
+        "Customer blocked: they can no longer use services.",
+    ),
+    CustomerAction.UNBLOCK: (CustomerStatus.ACTIVE, "Customer unblocked."),
+    CustomerAction.CLOSE: (CustomerStatus.CLOSED, "Customer closed."),
 }
 EDIT_FIELDS = (
     "name",
