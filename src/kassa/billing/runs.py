@@ -34,7 +34,7 @@ from kassa.billing.run_status import (
 )
 from kassa.core.clock import utcnow
 from kassa.core.errors import NotFound, ValidationFailed
-from kassa.core.vocabulary import BillingRunStatus
+from kassa.core.vocabulary import BillingRunStatus, BillingRunTrigger
 from kassa.db.engine import Database
 from kassa.db.models import AppSetting, BillingRun, Customer
 
@@ -133,7 +133,7 @@ def start_run(
     actor: Actor | None,
     as_of: datetime | None = None,
     *,
-    triggered_by: str = "api",
+    triggered_by: str = BillingRunTrigger.API,
     number_format: str = "INV-{year}-{seq:06}",
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     lease_seconds: int = DEFAULT_LEASE_SECONDS,
@@ -313,7 +313,7 @@ def run_billing(
     actor: Actor | None,
     as_of: datetime | None = None,
     *,
-    triggered_by: str = "api",
+    triggered_by: str = BillingRunTrigger.API,
     number_format: str = "INV-{year}-{seq:06}",
     batch_size: int = DEFAULT_BATCH,
     horizon_days: int = DEFAULT_HORIZON_DAYS,

@@ -115,6 +115,15 @@ class BillingRunStatus(Vocabulary):
     INTERRUPTED = "interrupted"
 
 
+class BillingRunTrigger(Vocabulary):
+    """What started a billing run (``billing_runs.triggered_by``)."""
+
+    WEB = "web"
+    API = "api"
+    CLI = "cli"
+    SCHEDULER = "scheduler"
+
+
 class DeliveryChannel(Vocabulary):
     EMAIL = "email"
     WEBHOOK = "webhook"

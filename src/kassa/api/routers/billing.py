@@ -23,7 +23,7 @@ from kassa.billing.schemas import (
 )
 from kassa.core.clock import utcnow
 from kassa.core.ids import Id
-from kassa.core.vocabulary import InvoiceStatus
+from kassa.core.vocabulary import BillingRunTrigger, InvoiceStatus
 from kassa.db.engine import Database
 from kassa.db.models import BillingRun
 from kassa.db.pagination import paginate
@@ -77,7 +77,7 @@ def start_billing_run(
         db,
         actor,
         body.as_of,
-        triggered_by="api",
+        triggered_by=BillingRunTrigger.API,
         number_format=settings.invoice_number_format,
         horizon_days=settings.billing_horizon_days,
         lease_seconds=settings.billing_run_lease_seconds,
