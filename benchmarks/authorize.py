@@ -51,10 +51,11 @@ from bench_report import Row, print_table  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from kassa.api.deps import TOKEN_TTL_SECONDS  # noqa: E402
-from kassa.auth.actor import SYSTEM, Actor, Role  # noqa: E402
+from kassa.auth.actor import SYSTEM, Actor  # noqa: E402
 from kassa.auth.service import create_token, create_user  # noqa: E402
 from kassa.bootstrap import bootstrap  # noqa: E402
 from kassa.core.settings import Settings  # noqa: E402
+from kassa.core.vocabulary import Role  # noqa: E402
 from kassa.customers.schemas import CustomerIn  # noqa: E402
 from kassa.customers.service import create_customer  # noqa: E402
 from kassa.db.engine import Database  # noqa: E402

@@ -26,6 +26,7 @@ from kassa.billing.drafts import Draft, DueCustomer
 from kassa.billing.issuing import draft, issue
 from kassa.core import periods
 from kassa.core.clock import utcnow
+from kassa.core.vocabulary import CustomerStatus
 from kassa.currencies.service import currency_exponent
 from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many, update_many
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
@@ -239,7 +240,9 @@ def _close_round(
         rows = groups.get(period_id, [])
         period_sum = sum(total for _, _, _, total in rows)
         opening = customer.balance - period_sum - int(later.get(customer.id) or 0)
-        if cls.invoice_template != "none" and (customer.status != "closed" or rows or opening != 0):
+        if cls.invoice_template != "none" and (
+            customer.status != CustomerStatus.CLOSED or rows or opening != 0
+        ):
             drafts.append(draft(customer, cls, period_id, rows, opening))
         _advance(customer)
     taxed = issue(session, drafts, number_format, user_id, now)

@@ -18,6 +18,7 @@ from kassa.billing.drafts import Draft, DueCustomer, Line
 from kassa.billing.numbering import format_number, series_of, take_numbers
 from kassa.billing.taxes import compute_taxes
 from kassa.core.money import MICRO_EXPONENT, format_micros, round_micros
+from kassa.core.vocabulary import EntryType, InvoiceStatus
 from kassa.db.fast.bulk import among, insert_many, insert_tuples
 from kassa.db.models import (
     BillingPeriod,
@@ -28,13 +29,13 @@ from kassa.db.models import (
 )
 from kassa.events.outbox import Event, emit_many
 
-CREDIT_TYPES = ("payment",)
-ENTRY_LABELS = {
-    "usage": "usage",
-    "manual_charge": "Charges",
-    "refund": "Refunds",
-    "manual_credit": "Credits",
-    "promotional_credit": "Promotional credits",
+CREDIT_TYPES = (EntryType.PAYMENT,)
+ENTRY_LABELS: dict[str, str] = {
+    EntryType.USAGE: "usage",
+    EntryType.MANUAL_CHARGE: "Charges",
+    EntryType.REFUND: "Refunds",
+    EntryType.MANUAL_CREDIT: "Credits",
+    EntryType.PROMOTIONAL_CREDIT: "Promotional credits",
 }
 # An invoice line's columns: its invoice's id, then a Line's values.
 LINE_COLUMNS = (
@@ -51,7 +52,7 @@ LINE_COLUMNS = (
 @lru_cache(maxsize=1024)
 def line_description(service: str | None, entry_type: str) -> str:
     label = ENTRY_LABELS.get(entry_type, entry_type.replace("_", " ").capitalize())
-    if entry_type == "usage":
+    if entry_type == EntryType.USAGE:
         return f"{(service or 'Service').replace('_', ' ').capitalize()} usage"
     return f"{label} ({service.replace('_', ' ')})" if service else label
 
@@ -70,7 +71,7 @@ def draft(
     for service, entry_type, count, total in rows:
         if entry_type in CREDIT_TYPES:
             payments -= total
-        elif entry_type != "tax":
+        elif entry_type != EntryType.TAX:
             # Most sums are whole cents already; only the others need rounding.
             amount = total if total % step == 0 else round_micros(total, exponent)
             subtotal += amount
@@ -201,7 +202,7 @@ def _invoice_row(d: Draft, now: datetime) -> dict[str, Any]:
             {"name": t.name, "rate": t.rate, "amount_micros": t.amount_micros} for t in d.taxes
         ],
         "customer_snapshot": {"name": c.name, "email": c.email, "custom_data": c.custom_data},
-        "status": "paid" if d.amount_due <= 0 else "issued",
+        "status": InvoiceStatus.PAID if d.amount_due <= 0 else InvoiceStatus.ISSUED,
         "paid_at": now if d.amount_due <= 0 else None,
         "created_at": now,
     }
@@ -225,7 +226,7 @@ def _post_exclusive_taxes(
             entries.append(
                 {
                     "customer_id": d.customer.id,
-                    "type": "tax",
+                    "type": EntryType.TAX,
                     "amount_micros": tax.amount_micros,
                     "balance_after_micros": balance,
                     "currency": d.customer.currency,

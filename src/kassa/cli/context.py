@@ -10,8 +10,9 @@ import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
-from kassa.auth.actor import Actor, Role
+from kassa.auth.actor import Actor
 from kassa.core.settings import Settings
+from kassa.core.vocabulary import Role
 from kassa.db import migrate
 from kassa.db.engine import Database
 

@@ -7,11 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kassa.auth import service
-from kassa.auth.actor import Role
 from kassa.cli.context import CLI_ACTOR, out, state
 from kassa.cli.tables import row, table, when
 from kassa.core.errors import Conflict, FieldError, NotFound
 from kassa.core.ids import MAX_ID
+from kassa.core.vocabulary import Role
 from kassa.db.models import ApiToken, User
 
 app = typer.Typer(

@@ -12,6 +12,7 @@ from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldErrors, NotFound
+from kassa.core.vocabulary import FieldType
 from kassa.custom_fields.schemas import (
     CustomFieldIn,
     CustomFieldOut,
@@ -49,7 +50,7 @@ def _apply_definition(field: CustomField, values: dict[str, Any], errors: FieldE
         field.label = label
     for key in ("min_length", "max_length"):
         if key in values:
-            if values[key] is not None and field.type != "text":
+            if values[key] is not None and field.type != FieldType.TEXT:
                 errors.add(key, "applies to text fields only")
             setattr(field, key, values[key])
     if (
@@ -62,7 +63,7 @@ def _apply_definition(field: CustomField, values: dict[str, Any], errors: FieldE
         if key in values:
             if values[key] is None:
                 setattr(field, attr, None)
-            elif field.type not in ("number", "date", "datetime"):
+            elif field.type not in (FieldType.NUMBER, FieldType.DATE, FieldType.DATETIME):
                 errors.add(key, "applies to number, date and datetime fields only")
             else:
                 try:
@@ -74,7 +75,7 @@ def _apply_definition(field: CustomField, values: dict[str, Any], errors: FieldE
         if options is None:
             # Clearing is a change too: a list field left without options is refused below.
             field.options = None
-        elif field.type != "list":
+        elif field.type != FieldType.LIST:
             errors.add("options", "apply to list fields only")
         else:
             seen: set[str] = set()
@@ -88,7 +89,7 @@ def _apply_definition(field: CustomField, values: dict[str, Any], errors: FieldE
                 seen.add(value)
                 cleaned.append({"label": label or value, "value": value})
             field.options = cleaned
-    if field.type == "list" and not field.options:
+    if field.type == FieldType.LIST and not field.options:
         errors.add("options", "a list field needs at least one option")
     if not errors.items and "default" in values:
         default = values["default"]

@@ -20,6 +20,7 @@ from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldError, FieldErrors, ValidationFailed
 from kassa.core.money import AmountError, check_amount, to_micros
 from kassa.core.names import MAX_KEY_LENGTH, clean_name, key_too_long, name_key
+from kassa.core.vocabulary import BalanceControl, CustomerAction, CustomerStatus, EntryType
 from kassa.currencies.service import get_currency, require_enabled
 from kassa.custom_fields.values import validate_custom_data
 from kassa.customer_classes.service import default_class, enabled_fields, get_customer_class
@@ -173,7 +174,7 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
         errors.add("currency", f"customers of class '{cls.name}' are charged in {cls.currency}")
     credit_limit: int | None
     funds = 0
-    if data.balance_control == "prepaid":
+    if data.balance_control == BalanceControl.PREPAID:
         if data.credit_limit is not None:
             errors.add("credit_limit", "a prepaid customer has no credit limit; leave it empty")
         credit_limit = 0
@@ -207,7 +208,7 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
         "billing_timezone": timezone,
         "email": email,
         "custom_data": custom_data,
-        "status": "active",
+        "status": CustomerStatus.ACTIVE,
         # Where the balance already stands, so no event fires for it. Initial funds start at
         # level 0 and the payment below moves the balance there.
         "alert_level": 0
@@ -230,7 +231,7 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
             session,
             actor,
             customer_id=customer_id,
-            entry_type="payment",
+            entry_type=EntryType.PAYMENT,
             amount_micros=funds,
             currency=currency_code,
             exponent=exponent,
@@ -264,7 +265,7 @@ def update_customer(
             errors.add(field, "cannot be changed after the customer is created")
     errors.raise_if_any(code="immutable_field")
     customer = lock_customer_to_edit(session, customer_id)
-    if customer.status == "closed":
+    if customer.status == CustomerStatus.CLOSED:
         raise Conflict(f"customer {customer.id} is closed", code="customer_closed")
     before = snapshot(customer)
     # The customer's currency may have been disabled since; that only stops new customers.
@@ -296,7 +297,7 @@ def _apply_patch(
         customer.name = _check_name(session, values["name"], errors, customer.id)
         customer.name_key = name_key(customer.name)
     if "credit_limit" in values:
-        if customer.balance_control == "prepaid":
+        if customer.balance_control == BalanceControl.PREPAID:
             if values["credit_limit"] is not None:
                 errors.add("credit_limit", "a prepaid customer has no credit limit")
         elif values["credit_limit"] is None:
@@ -338,10 +339,16 @@ def _apply_patch(
             customer.customer_class_id = target.id
 
 
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "block": (("active", "suspended"), "blocked"),
-    "unblock": (("blocked",), "active"),
-    "close": (("active", "blocked", "suspended"), "closed"),
+TRANSITIONS: dict[str, tuple[tuple[CustomerStatus, ...], CustomerStatus]] = {
+    CustomerAction.BLOCK: (
+        (CustomerStatus.ACTIVE, CustomerStatus.SUSPENDED),
+        CustomerStatus.BLOCKED,
+    ),
+    CustomerAction.UNBLOCK: ((CustomerStatus.BLOCKED,), CustomerStatus.ACTIVE),
+    CustomerAction.CLOSE: (
+        (CustomerStatus.ACTIVE, CustomerStatus.BLOCKED, CustomerStatus.SUSPENDED),
+        CustomerStatus.CLOSED,
+    ),
 }
 
 
@@ -350,7 +357,7 @@ def change_status(session: Session, actor: Actor, customer_id: int, action: str)
     if action not in TRANSITIONS:
         raise ValidationFailed.field("action", "must be block, unblock or close")
     allowed_from, target = TRANSITIONS[action]
-    if customer.status == "closed":
+    if customer.status == CustomerStatus.CLOSED:
         raise Conflict(f"customer {customer.id} is closed", code="customer_closed")
     if customer.status not in allowed_from:
         raise Conflict(

@@ -20,6 +20,7 @@ from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, ValidationFailed
 from kassa.core.money import MAX_BALANCE_MICROS, RATED_DECIMALS, amount_micros, format_micros
+from kassa.core.vocabulary import AuthorizationStatus, CustomerStatus, EntryType
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Database, Unit
 from kassa.db.fast.prepared import Prepared
@@ -74,7 +75,7 @@ _EXTEND_HOLD = Prepared(
     update(_customers)
     .where(
         _customers.c.id == bindparam("cid"),
-        _customers.c.status == "active",
+        _customers.c.status == CustomerStatus.ACTIVE,
         _customers.c.reserved_micros <= bindparam("room"),
         _customers.c.credit_limit_micros.is_(None)
         | (
@@ -141,7 +142,7 @@ def sweep_customer(session: Unit, customer_id: int, now: datetime) -> int:
     session.execute(
         update(Authorization)
         .where(Authorization.id.in_([row.id for row in lapsed]))
-        .values(status="expired", held_micros=0, updated_at=now)
+        .values(status=AuthorizationStatus.EXPIRED, held_micros=0, updated_at=now)
     )
     session.execute(
         update(Customer)
@@ -157,7 +158,7 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
     if row is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
     status, currency, limit, balance, reserved, offered, _ = row
-    if status == "closed":
+    if status == CustomerStatus.CLOSED:
         raise Conflict(f"customer {customer_id} is closed", code="customer_closed")
     services = business_model_services(offered)
     if data.service not in services:
@@ -173,7 +174,7 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
         least = amount_micros(data.min_amount, field="min_amount", max_decimals=RATED_DECIMALS)
         if least > wanted:
             raise ValidationFailed.field("min_amount", "must not be more than amount")
-    if status != "active":
+    if status != CustomerStatus.ACTIVE:
         raise Forbidden(
             f"customer {customer_id} is {status}",
             code="customer_not_active",
@@ -203,7 +204,7 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
         customer_id=customer_id,
         service=data.service,
         session_id=data.session_id,
-        status="reserved",
+        status=AuthorizationStatus.RESERVED,
         currency=currency,
         amount_micros=granted,
         held_micros=granted,
@@ -240,7 +241,7 @@ def _not_open(auth: AuthorizationRecord) -> Conflict:
 def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -> AuthorizationView:
     now = utcnow()
     auth = _lock(session, authorization_id)
-    if auth.status != "reserved":
+    if auth.status != AuthorizationStatus.RESERVED:
         raise _not_open(auth)
     if auth.expires_at <= now:
         raise Conflict(
@@ -256,10 +257,12 @@ def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -
     if granted is None:
         limit, balance, reserved, status = _FUNDS.one(session, {"cid": auth.customer_id})
         available = available_micros(limit, balance, reserved)
-        if status != "active":
+        if status != CustomerStatus.ACTIVE:
             raise Forbidden(
                 f"customer {auth.customer_id} is {status}",
-                code="customer_not_active" if status != "closed" else "customer_closed",
+                code="customer_not_active"
+                if status != CustomerStatus.CLOSED
+                else "customer_closed",
                 extra={"customer_status": status},
             )
         if reserved + more > MAX_BALANCE_MICROS:
@@ -288,7 +291,7 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
     """Post the used amount as one usage entry. Past expiry too: usage that happened is billed."""
     now = utcnow()
     auth = _lock(session, authorization_id)
-    if auth.status not in ("reserved", "expired"):
+    if auth.status not in (AuthorizationStatus.RESERVED, AuthorizationStatus.EXPIRED):
         raise _not_open(auth)
     used = amount_micros(data.amount, field="amount", max_decimals=RATED_DECIMALS)
     exponent = currency_exponent(session, auth.currency)
@@ -302,7 +305,7 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
         session,
         actor,
         customer_id=auth.customer_id,
-        entry_type="usage",
+        entry_type=EntryType.USAGE,
         amount_micros=used,
         currency=auth.currency,
         exponent=exponent,
@@ -315,7 +318,7 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
     _save(
         session,
         auth,
-        status="committed",
+        status=AuthorizationStatus.COMMITTED,
         held_micros=0,
         committed_micros=used,
         entry_id=posted.entry_id,
@@ -327,14 +330,14 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
 def release(session: Unit, actor: Actor, authorization_id: int) -> AuthorizationView:
     now = utcnow()
     auth = _lock(session, authorization_id)
-    if auth.status not in ("reserved", "expired"):
+    if auth.status not in (AuthorizationStatus.RESERVED, AuthorizationStatus.EXPIRED):
         raise _not_open(auth)
     if auth.held_micros:
         funds = _RELEASE_HOLD.one(session, {"cid": auth.customer_id, "amount": auth.held_micros})
     else:
         # Swept already: nothing to give back, so the customer's row is read, not written.
         funds = _FUNDS.one(session, {"cid": auth.customer_id})[:3]
-    _save(session, auth, status="released", held_micros=0, updated_at=now)
+    _save(session, auth, status=AuthorizationStatus.RELEASED, held_micros=0, updated_at=now)
     return AuthorizationView(
         auth, available_micros(*funds), currency_exponent(session, auth.currency)
     )
@@ -349,7 +352,7 @@ def sweep_expired(session: Session, *, limit: int = 1000) -> int:
     session.execute(
         update(Authorization)
         .where(Authorization.id.in_([row.id for row in lapsed]))
-        .values(status="expired", held_micros=0, updated_at=now)
+        .values(status=AuthorizationStatus.EXPIRED, held_micros=0, updated_at=now)
     )
     freed: dict[int, int] = {}
     for row in lapsed:

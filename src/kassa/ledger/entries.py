@@ -16,20 +16,21 @@ from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import ValidationFailed
 from kassa.core.money import MAX_BALANCE_MICROS, format_micros
+from kassa.core.vocabulary import EntryType
 from kassa.db.engine import Unit
 from kassa.db.fast.prepared import Prepared
 from kassa.db.models import Customer, CustomerClass, LedgerEntry
 from kassa.ledger.alerts import BalanceState, level_of, raise_alerts
 
 # The sign each entry type gives the balance (what the customer owes).
-ENTRY_SIGNS: dict[str, int] = {
-    "payment": -1,
-    "refund": 1,
-    "manual_charge": 1,
-    "manual_credit": -1,
-    "promotional_credit": -1,
-    "usage": 1,
-    "tax": 1,
+ENTRY_SIGNS: dict[EntryType, int] = {
+    EntryType.PAYMENT: -1,
+    EntryType.REFUND: 1,
+    EntryType.MANUAL_CHARGE: 1,
+    EntryType.MANUAL_CREDIT: -1,
+    EntryType.PROMOTIONAL_CREDIT: -1,
+    EntryType.USAGE: 1,
+    EntryType.TAX: 1,
 }
 
 _customers = cast(Table, Customer.__table__)
@@ -84,7 +85,7 @@ def append_entry(
     actor: Actor,
     *,
     customer_id: int,
-    entry_type: str,
+    entry_type: EntryType,
     amount_micros: int,
     currency: str,
     exponent: int,

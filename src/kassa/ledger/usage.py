@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
 from kassa.core.money import RATED_DECIMALS, amount_micros
+from kassa.core.vocabulary import EntryType
 from kassa.db.models import BusinessModel, Customer, LedgerEntry
 from kassa.ledger.authorizations import business_model_services
 from kassa.ledger.entries import append_entry
@@ -68,7 +69,7 @@ def _post_one(session: Session, actor: Actor, index: int, record: UsageRecordIn)
         session,
         actor,
         customer_id=customer.id,
-        entry_type="usage",
+        entry_type=EntryType.USAGE,
         amount_micros=micros,
         currency=customer.currency,
         exponent=customer.exponent,

@@ -13,6 +13,7 @@ from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import FieldErrors, NotFound, ValidationFailed
 from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
+from kassa.core.vocabulary import DeliveryChannel, DeliveryStatus
 from kassa.db.models import NotificationDelivery, OutboxEvent, WebhookEndpoint
 from kassa.events.types import EVENTS
 from kassa.notifications.schemas import (
@@ -23,10 +24,6 @@ from kassa.notifications.schemas import (
     WebhookEndpointPatch,
 )
 from kassa.notifications.webhooks import generate_secret
-
-WEBHOOK = "webhook"
-EMAIL = "email"
-DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
 
 def webhook_target(endpoint_id: int) -> str:
@@ -137,7 +134,7 @@ def delete_endpoint(session: Session, actor: Actor, endpoint_id: int) -> None:
     )
     session.execute(
         delete(NotificationDelivery).where(
-            NotificationDelivery.channel == WEBHOOK,
+            NotificationDelivery.channel == DeliveryChannel.WEBHOOK,
             NotificationDelivery.target == webhook_target(endpoint.id),
         )
     )
@@ -169,15 +166,15 @@ def list_deliveries(
 ) -> tuple[list[DeliveryOut], str | None]:
     """The endpoint's delivery log, newest first, keyset-paged on the delivery id."""
     get_endpoint(session, endpoint_id)
-    if status is not None and status not in DELIVERY_STATUSES:
-        raise ValidationFailed.field("status", f"use one of {', '.join(DELIVERY_STATUSES)}")
+    if status is not None and status not in tuple(DeliveryStatus):
+        raise ValidationFailed.field("status", f"use one of {', '.join(DeliveryStatus)}")
     limit = check_limit(limit)
     before = decode_int_cursor(cursor)
     stmt = (
         select(NotificationDelivery, OutboxEvent.event_type)
         .join(OutboxEvent, OutboxEvent.id == NotificationDelivery.outbox_event_id)
         .where(
-            NotificationDelivery.channel == WEBHOOK,
+            NotificationDelivery.channel == DeliveryChannel.WEBHOOK,
             NotificationDelivery.target == webhook_target(endpoint_id),
         )
     )
@@ -200,7 +197,9 @@ def delivery_out(delivery: NotificationDelivery, event_type: str) -> DeliveryOut
         target=delivery.target,
         status=delivery.status,
         attempts=delivery.attempts,
-        next_attempt_at=delivery.next_attempt_at if delivery.status == "pending" else None,
+        next_attempt_at=delivery.next_attempt_at
+        if delivery.status == DeliveryStatus.PENDING
+        else None,
         last_error=delivery.last_error,
         response_status=delivery.response_status,
         delivered_at=delivery.delivered_at,

@@ -17,11 +17,12 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from kassa.auth import web_sessions
-from kassa.auth.actor import Actor, Permission, Role
+from kassa.auth.actor import Actor, Permission
 from kassa.auth.password_flows import Passwords
 from kassa.core.clock import utcnow
 from kassa.core.errors import FieldErrors
 from kassa.core.text import control_character_message
+from kassa.core.vocabulary import Role
 from kassa.db.engine import Database
 
 SESSION_KEY = "sid"

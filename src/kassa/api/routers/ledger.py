@@ -18,6 +18,7 @@ from kassa.billing import postings
 from kassa.core.clock import utcnow
 from kassa.core.ids import Id
 from kassa.core.money import format_micros
+from kassa.core.vocabulary import AuthorizationStatus
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Database
 from kassa.ledger import authorization_queries, authorizations, transactions, usage
@@ -25,7 +26,6 @@ from kassa.ledger.authorization_queries import AuthorizationView
 from kassa.ledger.schemas import (
     AuthorizationOut,
     AuthorizationPage,
-    AuthorizationStatus,
     CommitIn,
     ExtendIn,
     ReserveIn,
@@ -63,8 +63,8 @@ RESERVATION_PROBLEMS: dict[int | str, dict[str, Any]] = {
 def authorization_out(view: AuthorizationView) -> AuthorizationOut:
     auth, exponent = view.row, view.exponent
     status = auth.status
-    if status == "reserved" and auth.expires_at <= utcnow():
-        status = "expired"
+    if status == AuthorizationStatus.RESERVED and auth.expires_at <= utcnow():
+        status = AuthorizationStatus.EXPIRED
     return AuthorizationOut(
         id=auth.id,
         customer_id=auth.customer_id,

@@ -13,8 +13,9 @@ from starlette.datastructures import FormData
 from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
 from kassa.core.ids import Id
+from kassa.core.vocabulary import FieldType
 from kassa.custom_fields import service
-from kassa.custom_fields.schemas import FIELD_TYPES, CustomFieldIn, CustomFieldPatch
+from kassa.custom_fields.schemas import CustomFieldIn, CustomFieldPatch
 from kassa.db.models import CustomerClassField, CustomField
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView, text, texts
@@ -23,14 +24,14 @@ from kassa.web.routing import web_router
 from kassa.web.session import CheckedForm, Configurer, Reader, database, flash
 
 router = web_router()
-TYPE_LABELS = {
-    "text": "Text",
-    "number": "Number",
-    "date": "Date",
-    "datetime": "Date and time",
-    "list": "List",
+TYPE_LABELS: dict[str, str] = {
+    FieldType.TEXT: "Text",
+    FieldType.NUMBER: "Number",
+    FieldType.DATE: "Date",
+    FieldType.DATETIME: "Date and time",
+    FieldType.LIST: "List",
 }
-LIMITED = "number,date,datetime"
+LIMITED = ",".join((FieldType.NUMBER, FieldType.DATE, FieldType.DATETIME))
 
 
 def _values_of(field: CustomField) -> dict[str, Any]:
@@ -75,13 +76,13 @@ def _payload(values: dict[str, Any], creating: bool) -> dict[str, Any]:
     if creating:
         data["name"] = values["name"]
         data["type"] = kind
-    if kind == "text":
+    if kind == FieldType.TEXT:
         data["min_length"] = values["min_length"] or None
         data["max_length"] = values["max_length"] or None
     elif kind in LIMITED.split(","):
         data["min"] = values["min"] or None
         data["max"] = values["max"] or None
-    elif kind == "list":
+    elif kind == FieldType.LIST:
         data["options"] = [{"value": v, "label": lbl} for v, lbl in values["options"]]
     return data
 
@@ -118,7 +119,7 @@ def _form_page(
     context = {
         "form": form,
         "field": field,
-        "types": [(t, TYPE_LABELS[t]) for t in FIELD_TYPES],
+        "types": [(t, TYPE_LABELS[t]) for t in FieldType],
         "limited": LIMITED,
     }
     return render(request, "fields/form.html", context, status_code=status_code)
@@ -126,7 +127,7 @@ def _form_page(
 
 @router.get("/custom-fields/new", response_class=HTMLResponse)
 def new_field(request: Request, _: Actor = Configurer) -> Response:
-    return _form_page(request, FormView(values={"type": "text", "options": []}), None)
+    return _form_page(request, FormView(values={"type": FieldType.TEXT, "options": []}), None)
 
 
 def _save(request: Request, actor: Actor, form: FormData, field_id: int | None) -> Response:

@@ -10,6 +10,7 @@ from kassa.auth.actor import Actor
 from kassa.billing import documents, queries
 from kassa.core.errors import ValidationFailed
 from kassa.core.ids import Id
+from kassa.core.vocabulary import InvoiceStatus
 from kassa.customers.queries import get_customer
 from kassa.db.models import Customer
 from kassa.security_headers import DOCUMENT_HEADERS
@@ -21,13 +22,17 @@ from kassa.web.session import Reader, database
 
 router = web_router()
 PAGE_SIZE = 25
-STATUSES = (("issued", "Issued"), ("overdue", "Overdue"), ("paid", "Paid"))
+STATUSES = (
+    (InvoiceStatus.ISSUED, "Issued"),
+    (InvoiceStatus.OVERDUE, "Overdue"),
+    (InvoiceStatus.PAID, "Paid"),
+)
 
 
 def _status_filter(raw: str) -> str | None:
     raw = raw.strip()
     if raw and raw not in dict(STATUSES):
-        raise ValidationFailed.field("status", "use one of issued, overdue, paid")
+        raise ValidationFailed.field("status", f"use one of {', '.join(dict(STATUSES))}")
     return raw or None
 
 

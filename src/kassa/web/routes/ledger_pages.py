@@ -13,6 +13,7 @@ from kassa.auth.actor import Actor, Permission
 from kassa.billing import postings
 from kassa.core.errors import KassaError, NotFound
 from kassa.core.ids import Id
+from kassa.core.vocabulary import BalanceControl
 from kassa.currencies.service import currency_exponent
 from kassa.customers import queries
 from kassa.customers.views import customer_out
@@ -37,7 +38,7 @@ KEY_PREFIX = "web-form:"
 def _new_balance(session: Session, customer_id: int) -> str:
     customer = queries.get_customer(session, customer_id)
     out = customer_out(customer, currency_exponent(session, customer.currency))
-    if out.balance_control == "prepaid" and out.available_funds is not None:
+    if out.balance_control == BalanceControl.PREPAID and out.available_funds is not None:
         return f"Available funds are now {money(out.available_funds)} {out.currency}."
     return f"Balance owed is now {money(out.balance)} {out.currency}."
 

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 from kassa.auth.actor import Actor
 from kassa.core.errors import FieldErrors, KassaError
 from kassa.core.ids import Id
+from kassa.core.vocabulary import DeliveryChannel, DeliveryStatus
 from kassa.db.models import NotificationDelivery, WebhookEndpoint
 from kassa.db.pagination import paginate
 from kassa.events.types import EVENTS
@@ -32,7 +33,11 @@ DELIVERY_PAGE = 25
 SHOWN = {"url", "events", "active"}
 # The secret of a just-created endpoint waits here for the one page that shows it.
 SECRET_KEY = "new_webhook_secret"
-DELIVERY_STATUSES = (("pending", "Pending"), ("delivered", "Delivered"), ("failed", "Failed"))
+DELIVERY_STATUSES = (
+    (DeliveryStatus.PENDING, "Pending"),
+    (DeliveryStatus.DELIVERED, "Delivered"),
+    (DeliveryStatus.FAILED, "Failed"),
+)
 
 
 def _events() -> list[tuple[str, str]]:
@@ -87,7 +92,7 @@ def webhook_list(request: Request, cursor: str = "", _: Actor = Reader) -> Respo
             for target, status, count in session.execute(
                 select(NotificationDelivery.target, NotificationDelivery.status, func.count())
                 .where(
-                    NotificationDelivery.channel == service.WEBHOOK,
+                    NotificationDelivery.channel == DeliveryChannel.WEBHOOK,
                     NotificationDelivery.target.in_(targets),
                 )
                 .group_by(NotificationDelivery.target, NotificationDelivery.status)
