@@ -245,7 +245,6 @@ def test_billing_run_mails_the_invoice_with_its_pdf(
     make_customer: Callable[..., dict[str, Any]],
     post: Callable[[int, str, str], dict[str, Any]],
 ) -> None:
-    pytest.importorskip("kassa.billing.documents")
     customer = make_customer(
         name="Invoiced Ltd", email="ap@invoiced.example", billing_period="daily"
     )
