@@ -6,21 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from benchmarks.bench_report import Row
+
 COLUMNS = ("backend", "figure", "value", "baseline", "ratio", "target", "result")
 # A number standing alone: not the 50 of "p50", not a digit inside a longer word.
 NUMBER_RE = re.compile(r"(?<![A-Za-z\d.,])\d[\d,]*(?:\.\d+)?")
 ASIDE_RE = re.compile(r"\([^)]*\)")
-
-
-@dataclass(frozen=True)
-class TableRow:
-    backend: str
-    figure: str
-    value: str
-    baseline: str
-    ratio: str
-    target: str
-    result: str
+VERDICTS = {"PASS": True, "FAIL": False, "": None}
 
 
 @dataclass(frozen=True)
@@ -33,7 +25,7 @@ class Expected:
     judged: bool = False
 
 
-def read_table(output: str) -> list[TableRow]:
+def read_table(output: str) -> list[Row]:
     lines = output.splitlines()
     header = next(i for i, line in enumerate(lines) if line.split() == list(COLUMNS))
     # The dashes under the header give each column's start, whatever its cells contain.
@@ -43,8 +35,11 @@ def read_table(output: str) -> list[TableRow]:
     for line in lines[header + 2 :]:
         if not line.strip():
             break
-        cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
-        rows.append(TableRow(*cells))
+        *cells, result = [
+            line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)
+        ]
+        assert result in VERDICTS, line
+        rows.append(Row(*cells, VERDICTS[result]))
     return rows
 
 
@@ -53,7 +48,7 @@ def numbers(cell: str) -> list[float]:
     return [float(n.replace(",", "")) for n in NUMBER_RE.findall(ASIDE_RE.sub("", cell))]
 
 
-def assert_measured(row: TableRow, expected: Expected) -> None:
+def assert_measured(row: Row, expected: Expected) -> None:
     cells = {"value": row.value}
     if expected.floor:
         cells |= {"baseline": row.baseline, "ratio": row.ratio}
@@ -63,9 +58,9 @@ def assert_measured(row: TableRow, expected: Expected) -> None:
         assert all(n > 0 for n in found), f"{row.figure}: {column} {cell!r}"
     if expected.judged:
         assert numbers(row.target), f"{row.figure}: target {row.target!r}"
-        assert row.result in ("PASS", "FAIL"), f"{row.figure}: result {row.result!r}"
+        assert row.passed is not None, f"{row.figure}: no PASS or FAIL"
     else:
-        assert row.result == "", f"{row.figure}: result {row.result!r} without a target"
+        assert row.passed is None, f"{row.figure}: PASS or FAIL without a target"
 
 
 def assert_table(output: str, backend: str, expected: list[Expected]) -> None:
