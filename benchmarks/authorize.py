@@ -9,7 +9,7 @@ transactions, two HTTP requests). Throughputs are authorizations (pairs) per sec
 are per HTTP request (a reserve or a commit), as wrk measures them.
 
   (a) kassa.ledger.authorizations.reserve then .commit, each in its own
-      Database.core_transaction() (as the API runs them),
+      authorizations.open_unit(db) transaction (as the API runs them),
       one thread, round-robin over the prepaid customers.
       Floor: the same statements in the same transactions through the same driver (sqlite3 /
       psycopg 3), no ORM (authorize_sql.py).             Target: >= 50% of the floor.
@@ -149,9 +149,9 @@ def kassa_pairs(fx: Fixture, seconds: float) -> float:
     commit_in = CommitIn(amount=COMMIT)
 
     def pair(customer_id: int) -> None:
-        with db.core_transaction() as connection:
+        with authorizations.open_unit(db) as connection:
             view = authorizations.reserve(connection, actor, customer_id, reserve_in)
-        with db.core_transaction() as connection:
+        with authorizations.open_unit(db) as connection:
             authorizations.commit(connection, actor, view.row.id, commit_in)
 
     try:

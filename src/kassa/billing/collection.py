@@ -4,7 +4,7 @@ class's grace, and a payment that covers what is overdue settles it and lifts th
 An invoice's amount due already carries the balance before it, so an invoice is settled once
 the credits posted since it was issued reach its amount due.
 
-Both sides hold the customer's row first (the lock order of ``kassa.customers.locks``): a
+Both sides hold the customer's row first (the lock order of ``kassa.ledger.locks``): a
 payment settles under the lock its posting took, collection locks a batch of customers before
 it reads their invoices. Each change re-checks the state it changes, and each event names what
 it reports (``invoice_overdue:<invoice>``, ``customer_suspended:<customer>:<its last change>``), so
@@ -24,10 +24,10 @@ from kassa.core import periods
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.money import format_micros
 from kassa.currencies.service import currency_exponent
-from kassa.customers.locks import lock_customers
 from kassa.db.engine import Database
 from kassa.db.models import Customer, CustomerClass, Invoice, LedgerEntry
-from kassa.notifications.outbox import emit
+from kassa.events.outbox import emit
+from kassa.ledger.locks import lock_customers
 
 UNPAID = ("issued", "overdue")
 CREDIT_TYPES = ("payment", "manual_credit", "promotional_credit")

@@ -6,30 +6,27 @@ an ``invoice_issued`` event for each.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kassa.billing.bulk import among, insert_many, insert_tuples
+from kassa.billing.drafts import Draft, DueCustomer, Line
 from kassa.billing.numbering import format_number, series_of, take_numbers
-from kassa.billing.taxes import TaxAmount, compute_taxes
+from kassa.billing.taxes import compute_taxes
 from kassa.core.money import MICRO_EXPONENT, format_micros, round_micros
+from kassa.db.fast.bulk import among, insert_many, insert_tuples
 from kassa.db.models import (
     BillingPeriod,
     CustomerClass,
     Invoice,
     InvoiceLine,
     LedgerEntry,
-    OutboxEvent,
 )
-
-if TYPE_CHECKING:
-    from kassa.billing.close import DueCustomer
+from kassa.events.outbox import Event, emit_many
 
 CREDIT_TYPES = ("payment",)
 ENTRY_LABELS = {
@@ -39,11 +36,7 @@ ENTRY_LABELS = {
     "manual_credit": "Credits",
     "promotional_credit": "Promotional credits",
 }
-
-
-# An invoice line: position, description, service, entry type, quantity, amount in micros.
-# Built as a tuple (an invoice run makes hundreds of thousands), completed by its invoice's id.
-Line = tuple[int, str, str | None, str, int, int]
+# An invoice line's columns: its invoice's id, then a Line's values.
 LINE_COLUMNS = (
     "invoice_id",
     "position",
@@ -53,28 +46,6 @@ LINE_COLUMNS = (
     "quantity",
     "amount_micros",
 )
-
-
-@dataclass
-class Draft:
-    customer: DueCustomer
-    period_id: int
-    start: datetime
-    end: datetime
-    issue_date: date
-    due_date: date
-    template: str
-    inclusive: bool
-    lines: list[Line]
-    taxes: list[TaxAmount]
-    subtotal: int
-    tax_total: int
-    total: int
-    previous_balance: int
-    payments: int
-    amount_due: int
-    number: str = ""
-    invoice_id: int = 0
 
 
 @lru_cache(maxsize=1024)
@@ -184,14 +155,13 @@ def issue(
             .scalar_subquery()
         )
     )
-    insert_many(
+    emit_many(
         session,
-        OutboxEvent,
         [
-            {
-                "customer_id": d.customer.id,
-                "event_type": "invoice_issued",
-                "payload": {
+            Event(
+                "invoice_issued",
+                d.customer.id,
+                {
                     "customer_id": d.customer.id,
                     "invoice_id": d.invoice_id,
                     "number": d.number,
@@ -199,11 +169,10 @@ def issue(
                     "amount_due": format_micros(d.amount_due, d.customer.exponent),
                     "due_date": d.due_date.isoformat(),
                 },
-                "created_at": now,
-                "delivered_at": None,
-            }
+            )
             for d in drafts
         ],
+        created_at=now,
     )
     return taxed
 

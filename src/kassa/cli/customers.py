@@ -19,7 +19,7 @@ from kassa.customers import queries, service
 from kassa.customers.schemas import CustomerIn, CustomerOut
 from kassa.customers.views import customer_out
 from kassa.db.models import BusinessModel, Customer, CustomerClass
-from kassa.ledger.authorizations import lapsed_holds
+from kassa.ledger.authorization_queries import lapsed_holds
 
 app = typer.Typer(
     help="Customers: add, list, show.", no_args_is_help=True, rich_markup_mode="markdown"

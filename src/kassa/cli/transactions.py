@@ -6,6 +6,7 @@ from enum import StrEnum
 
 import typer
 
+from kassa.billing import postings
 from kassa.cli.context import CLI_ACTOR, out, state
 from kassa.cli.tables import fields, row, table, when
 from kassa.core.ids import MAX_ID
@@ -70,8 +71,8 @@ def add(
         }
     )
     db = state(ctx).database()
-    with db.transaction() as session:
-        posted = transactions.post_transaction(session, CLI_ACTOR, customer_id, body)
+    with postings.open_unit(db) as session:
+        posted = postings.post_transaction(session, CLI_ACTOR, customer_id, body)
         customer = queries.get_customer(session, customer_id)
         shown = customer_out(customer, currency_exponent(session, customer.currency))
     cur = posted.currency

@@ -22,11 +22,8 @@ MAX_SEARCH_LENGTH = 200
 _NAME_SEARCH = table("customer_search", column("rowid", Integer))
 
 
-def get_customer(session: Session, customer_id: int, *, for_update: bool = False) -> Customer:
-    stmt = select(Customer).where(Customer.id == customer_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    customer = session.scalar(stmt)
+def get_customer(session: Session, customer_id: int) -> Customer:
+    customer = session.scalar(select(Customer).where(Customer.id == customer_id))
     if customer is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
     return customer

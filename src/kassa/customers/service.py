@@ -12,7 +12,6 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from kassa.auth import audit
 from kassa.auth.actor import Actor
@@ -25,11 +24,11 @@ from kassa.currencies.service import get_currency, require_enabled
 from kassa.custom_fields.values import validate_custom_data
 from kassa.customer_classes.service import default_class, enabled_fields, get_customer_class
 from kassa.customers import references
-from kassa.customers.queries import get_customer
 from kassa.customers.schemas import CustomerIn, CustomerPatch
 from kassa.db.models import BusinessModel, Customer, CustomerClass, CustomField
 from kassa.db.unique import flush_or_conflict
 from kassa.ledger.entries import append_entry, initial_alert_level
+from kassa.ledger.locks import lock_customer_to_edit
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 IMMUTABLE_FIELDS = ("currency", "balance_control", "available_funds")
@@ -226,24 +225,29 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
         customer_id = session.connection().execute(_INSERT_CUSTOMER, values).scalar_one()
     except IntegrityError as exc:
         raise _name_taken(name) from exc
-    customer = Customer(id=customer_id, **values)
-    # The row is written: the object joins the session as loaded, without a second INSERT.
-    make_transient_to_detached(customer)
-    session.add(customer)
     if funds:
         posted = append_entry(
             session,
             actor,
-            customer_id=customer.id,
+            customer_id=customer_id,
             entry_type="payment",
             amount_micros=funds,
-            currency=customer.currency,
+            currency=currency_code,
             exponent=exponent,
             visible_comment="Initial available funds",
             field="available_funds",
         )
-        set_committed_value(customer, "balance_micros", posted.balance_after_micros)
+        values["balance_micros"] = posted.balance_after_micros
+    customer = _as_loaded(session, Customer(id=customer_id, **values))
     audit.record(session, actor, "create", "customer", customer.id, after=snapshot(customer))
+    return customer
+
+
+def _as_loaded(session: Session, customer: Customer) -> Customer:
+    """``customer``, whose row the statements above wrote, in the session as if read back: it
+    is neither inserted again at the next flush nor selected to be returned."""
+    make_transient_to_detached(customer)
+    session.add(customer)
     return customer
 
 
@@ -259,7 +263,7 @@ def update_customer(
         if field in values:
             errors.add(field, "cannot be changed after the customer is created")
     errors.raise_if_any(code="immutable_field")
-    customer = get_customer(session, customer_id, for_update=True)
+    customer = lock_customer_to_edit(session, customer_id)
     if customer.status == "closed":
         raise Conflict(f"customer {customer.id} is closed", code="customer_closed")
     before = snapshot(customer)
@@ -342,7 +346,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 def change_status(session: Session, actor: Actor, customer_id: int, action: str) -> Customer:
-    customer = get_customer(session, customer_id, for_update=True)
+    customer = lock_customer_to_edit(session, customer_id)
     if action not in TRANSITIONS:
         raise ValidationFailed.field("action", "must be block, unblock or close")
     allowed_from, target = TRANSITIONS[action]

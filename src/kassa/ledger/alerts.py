@@ -18,7 +18,7 @@ from sqlalchemy import update
 from kassa.core.money import format_micros
 from kassa.db.engine import Unit
 from kassa.db.models import Customer
-from kassa.notifications.outbox import emit
+from kassa.events.outbox import emit
 
 
 @dataclass(frozen=True)

@@ -2,65 +2,48 @@
 
 Each call is one short transaction of a few statements. Calls for one customer queue in order
 (kassa.ledger.queue) before they lock rows, and rows are locked in one order — an
-authorization before its customer — except where reserve sweeps expired holds, which skips
-any row another transaction holds, so no two calls can wait on each other.
+authorization before its customer (kassa.ledger.locks) — except where reserve sweeps expired
+holds, which skips any row another transaction holds, so no two calls can wait on each other.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, ValidationFailed
-from kassa.core.money import MAX_BALANCE_MICROS, format_micros
+from kassa.core.money import MAX_BALANCE_MICROS, RATED_DECIMALS, amount_micros, format_micros
 from kassa.currencies.service import currency_exponent
-from kassa.db.engine import Unit
-from kassa.db.models import Authorization, BusinessModel, Customer
-from kassa.db.prepared import Prepared
+from kassa.db.engine import Database, Unit
+from kassa.db.fast.prepared import Prepared
+from kassa.db.models import Authorization, Customer
+from kassa.ledger.authorization_queries import (
+    AuthorizationRecord,
+    AuthorizationView,
+    available_micros,
+)
 from kassa.ledger.entries import append_entry
-from kassa.ledger.queue import customer_queue
+from kassa.ledger.locks import (
+    LOCK_AUTHORIZATION,
+    LOCK_CUSTOMER_TO_RESERVE,
+    lock_lapsed_holds,
+    lock_lapsed_holds_of,
+)
 from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn, ReserveIn
-from kassa.ledger.transactions import RATED_DECIMALS, amount_micros
 
 
-@dataclass
-class AuthorizationRecord:
-    """An authorization's columns, read or written by the hot path without the ORM."""
-
-    id: int
-    customer_id: int
-    service: str
-    session_id: str | None
-    status: str
-    currency: str
-    amount_micros: int
-    held_micros: int
-    committed_micros: int | None
-    entry_id: int | None
-    user_id: int | None
-    created_at: datetime
-    updated_at: datetime
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class AuthorizationView:
-    """An authorization and the customer's available funds right after the call."""
-
-    row: AuthorizationRecord | Authorization
-    available_funds_micros: int | None
-    exponent: int
-
-
-def available_micros(limit: int | None, balance: int, reserved: int) -> int | None:
-    return None if limit is None else limit - balance - reserved
+def open_unit(db: Database) -> AbstractContextManager[Connection]:
+    """The transaction reserve, extend, commit and release run in, for the edge to open and
+    commit: a bare Core connection (``Database.core_transaction``). Their statements are all
+    Core, and building an ORM session would cost more than a reserve's statements on SQLite."""
+    return db.core_transaction()
 
 
 def _reservations_too_large(field: str, currency: str, exponent: int) -> ValidationFailed:
@@ -80,34 +63,13 @@ def business_model_services(raw: object) -> list[str]:
 
 _auths = cast(Table, Authorization.__table__)
 _customers = cast(Table, Customer.__table__)
-_models = cast(Table, BusinessModel.__table__)
-_AUTH_COLUMNS = [_auths.c[name] for name in AuthorizationRecord.__dataclass_fields__]
 
-_LOCK_CUSTOMER = Prepared(
-    select(
-        _customers.c.status,
-        _customers.c.currency,
-        _customers.c.credit_limit_micros,
-        _customers.c.balance_micros,
-        _customers.c.reserved_micros,
-        _models.c.services,
-        customer_queue(_customers.c.id),
-    )
-    .join(_models, _models.c.id == _customers.c.business_model_id)
-    .where(_customers.c.id == bindparam("cid"))
-    .with_for_update(of=_customers)
-)
 _HOLD = Prepared(
     update(_customers)
     .where(_customers.c.id == bindparam("cid"))
     .values(reserved_micros=_customers.c.reserved_micros + bindparam("amount"))
 )
 _INSERT_AUTH = Prepared(insert(_auths).returning(_auths.c.id))
-_LOCK_AUTH = Prepared(
-    select(*_AUTH_COLUMNS, customer_queue(_auths.c.customer_id))
-    .where(_auths.c.id == bindparam("aid"))
-    .with_for_update()
-)
 _EXTEND_HOLD = Prepared(
     update(_customers)
     .where(
@@ -172,15 +134,7 @@ def sweep_customer(session: Unit, customer_id: int, now: datetime) -> int:
     """Expire this customer's lapsed reservations; returns the micros freed.
 
     The caller holds the customer's row; rows another call is committing are skipped."""
-    lapsed = session.execute(
-        select(Authorization.id, Authorization.held_micros)
-        .where(
-            Authorization.customer_id == customer_id,
-            Authorization.status == "reserved",
-            Authorization.expires_at <= now,
-        )
-        .with_for_update(skip_locked=True)
-    ).all()
+    lapsed = lock_lapsed_holds_of(session, customer_id, now)
     if not lapsed:
         return 0
     freed = sum(row.held_micros for row in lapsed)
@@ -199,7 +153,7 @@ def sweep_customer(session: Unit, customer_id: int, now: datetime) -> int:
 
 def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> AuthorizationView:
     now = utcnow()
-    row = _LOCK_CUSTOMER.first(session, {"cid": customer_id})
+    row = LOCK_CUSTOMER_TO_RESERVE.first(session, {"cid": customer_id})
     if row is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
     status, currency, limit, balance, reserved, offered, _ = row
@@ -266,12 +220,13 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
 
 
 def _lock(session: Unit, authorization_id: int) -> AuthorizationRecord:
-    row = _LOCK_AUTH.first(session, {"aid": authorization_id})
+    row = LOCK_AUTHORIZATION.first(session, {"aid": authorization_id})
     if row is None:
         raise NotFound(
             f"authorization {authorization_id} does not exist", code="authorization_not_found"
         )
-    return AuthorizationRecord(*row[: len(_AUTH_COLUMNS)])
+    # The authorization's columns, then the customer's queue.
+    return AuthorizationRecord(*row[:-1])
 
 
 def _not_open(auth: AuthorizationRecord) -> Conflict:
@@ -280,11 +235,6 @@ def _not_open(auth: AuthorizationRecord) -> Conflict:
         code="authorization_not_open",
         extra={"authorization_status": auth.status},
     )
-
-
-def _customer_funds(session: Unit, customer_id: int) -> tuple[int | None, str]:
-    row = _FUNDS.one(session, {"cid": customer_id})
-    return available_micros(row[0], row[1], row[2]), row[3]
 
 
 def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -> AuthorizationView:
@@ -390,26 +340,10 @@ def release(session: Unit, actor: Actor, authorization_id: int) -> Authorization
     )
 
 
-def get_authorization(session: Session, authorization_id: int) -> AuthorizationView:
-    auth = session.get(Authorization, authorization_id)
-    if auth is None:
-        raise NotFound(
-            f"authorization {authorization_id} does not exist", code="authorization_not_found"
-        )
-    available, _ = _customer_funds(session, auth.customer_id)
-    return AuthorizationView(auth, available, currency_exponent(session, auth.currency))
-
-
 def sweep_expired(session: Session, *, limit: int = 1000) -> int:
     """Release lapsed reservations everywhere (the periodic sweeper); returns how many."""
     now = utcnow()
-    lapsed = session.execute(
-        select(Authorization.id, Authorization.customer_id, Authorization.held_micros)
-        .where(Authorization.status == "reserved", Authorization.expires_at <= now)
-        .order_by(Authorization.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    lapsed = lock_lapsed_holds(session, now, limit)
     if not lapsed:
         return 0
     session.execute(
@@ -427,20 +361,3 @@ def sweep_expired(session: Session, *, limit: int = 1000) -> int:
             .values(reserved_micros=Customer.reserved_micros - freed[customer_id])
         )
     return len(lapsed)
-
-
-def lapsed_holds(session: Session, customer_ids: list[int]) -> dict[int, int]:
-    """Micros still counted in ``reserved`` for reservations that have already expired, by
-    customer: an expired reservation stops counting at once, before the sweeper gets to it."""
-    if not customer_ids:
-        return {}
-    rows = session.execute(
-        select(Authorization.customer_id, func.sum(Authorization.held_micros))
-        .where(
-            Authorization.customer_id.in_(customer_ids),
-            Authorization.status == "reserved",
-            Authorization.expires_at <= utcnow(),
-        )
-        .group_by(Authorization.customer_id)
-    )
-    return {customer_id: int(total or 0) for customer_id, total in rows}

@@ -17,8 +17,8 @@ from kassa.core.clock import utcnow
 from kassa.core.errors import ValidationFailed
 from kassa.core.money import MAX_BALANCE_MICROS, format_micros
 from kassa.db.engine import Unit
+from kassa.db.fast.prepared import Prepared
 from kassa.db.models import Customer, CustomerClass, LedgerEntry
-from kassa.db.prepared import Prepared
 from kassa.ledger.alerts import BalanceState, level_of, raise_alerts
 
 # The sign each entry type gives the balance (what the customer owes).

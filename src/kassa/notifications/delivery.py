@@ -289,13 +289,15 @@ def send_webhook(client: httpx.Client, claim: Claim) -> Attempt:
     return Attempt(claim, outcome.ok, outcome.status, outcome.error)
 
 
-def send_email(db: Database, settings: Settings, claim: Claim) -> Attempt:
+def send_email(
+    db: Database, settings: Settings, claim: Claim, invoice_pdf: email.InvoicePdf | None = None
+) -> Attempt:
     try:
         attachments: list[email.Attachment] = []
-        if claim.event_type == "invoice_issued":
+        if claim.event_type == "invoice_issued" and invoice_pdf is not None:
             # Making the PDF the first time also keeps it, so it needs a writing transaction.
             with db.transaction() as session:
-                attachments = email.invoice_attachments(session, claim.payload)
+                attachments = email.invoice_attachments(session, claim.payload, invoice_pdf)
         rendered = email.render(
             claim.event_type,
             claim.occurred_at,
@@ -360,15 +362,22 @@ def record(session: Session, settings: Settings, results: list[Attempt]) -> Summ
     return summary
 
 
-def deliver_due(db: Database, settings: Settings, *, limit: int = DELIVERY_BATCH) -> Summary:
-    """Attempt every delivery due now, each at most once."""
+def deliver_due(
+    db: Database,
+    settings: Settings,
+    *,
+    invoice_pdf: email.InvoicePdf | None = None,
+    limit: int = DELIVERY_BATCH,
+) -> Summary:
+    """Attempt every delivery due now, each at most once; ``invoice_pdf`` makes the PDF an
+    invoice's email carries."""
     summary = Summary()
     due_by = utcnow()
 
     def attempt(claim: Claim) -> Attempt:
         if claim.channel == WEBHOOK:
             return send_webhook(client, claim)
-        return send_email(db, settings, claim)
+        return send_email(db, settings, claim, invoice_pdf)
 
     with webhooks.client() as client, ThreadPoolExecutor(SEND_THREADS) as pool:
         for _ in range(MAX_ROUNDS):
@@ -384,8 +393,11 @@ def deliver_due(db: Database, settings: Settings, *, limit: int = DELIVERY_BATCH
     return summary
 
 
-def deliver_once(db: Database, settings: Settings) -> Summary:
-    """Fan out every waiting event, then attempt every delivery that is due."""
+def deliver_once(
+    db: Database, settings: Settings, *, invoice_pdf: email.InvoicePdf | None = None
+) -> Summary:
+    """Fan out every waiting event, then attempt every delivery that is due (``invoice_pdf``:
+    as for :func:`deliver_due`)."""
     summary = Summary()
     for _ in range(MAX_ROUNDS):
         with db.transaction() as session:
@@ -393,5 +405,5 @@ def deliver_once(db: Database, settings: Settings) -> Summary:
         summary.add(batch)
         if batch.events_fanned_out < FAN_OUT_BATCH:
             break
-    summary.add(deliver_due(db, settings))
+    summary.add(deliver_due(db, settings, invoice_pdf=invoice_pdf))
     return summary

@@ -14,7 +14,7 @@ from kassa.core.clock import utcnow
 from kassa.core.errors import FieldErrors, NotFound, ValidationFailed
 from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
 from kassa.db.models import NotificationDelivery, OutboxEvent, WebhookEndpoint
-from kassa.notifications.events import EVENTS
+from kassa.events.types import EVENTS
 from kassa.notifications.schemas import (
     DeliveryOut,
     WebhookEndpointCreated,

@@ -15,7 +15,8 @@ from starlette.datastructures import FormData
 from kassa.billing import queries as billing
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.money import format_micros
-from kassa.db.models import Authorization, Customer, Invoice, User
+from kassa.db.models import Customer, Invoice, User
+from kassa.ledger import authorization_queries
 from kassa.ledger.transactions import list_transactions
 from kassa.web.errors import TITLES, WebProblem
 from kassa.web.forms import FormView, text
@@ -115,15 +116,7 @@ def expires_in(moment: datetime, now: datetime) -> str:
 
 def open_reservations(session: Session, customer_id: int, exponent: int) -> list[dict[str, Any]]:
     now = utcnow()
-    rows = session.scalars(
-        select(Authorization)
-        .where(
-            Authorization.customer_id == customer_id,
-            Authorization.status == "reserved",
-            Authorization.expires_at > now,
-        )
-        .order_by(Authorization.expires_at, Authorization.id)
-    )
+    rows = authorization_queries.open_reservations(session, customer_id, now)
     return [
         {
             "id": a.id,

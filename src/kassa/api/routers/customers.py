@@ -17,7 +17,7 @@ from kassa.customers.schemas import (
 )
 from kassa.customers.views import customer_out
 from kassa.db.engine import Database
-from kassa.ledger.authorizations import lapsed_holds
+from kassa.ledger.authorization_queries import lapsed_holds
 
 router = api_router(tags=["customers"])
 

@@ -7,7 +7,6 @@ from typing import Any
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -15,16 +14,14 @@ from kassa.api.deps import Reader, database, require
 from kassa.api.idempotency import money_call
 from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
+from kassa.billing import postings
 from kassa.core.clock import utcnow
-from kassa.core.errors import NotFound
 from kassa.core.ids import Id
 from kassa.core.money import format_micros
-from kassa.core.pagination import check_limit, decode_int_cursor, encode_cursor
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Database
-from kassa.db.models import Authorization, Customer
-from kassa.ledger import authorizations, transactions, usage
-from kassa.ledger.authorizations import AuthorizationView
+from kassa.ledger import authorization_queries, authorizations, transactions, usage
+from kassa.ledger.authorization_queries import AuthorizationView
 from kassa.ledger.schemas import (
     AuthorizationOut,
     AuthorizationPage,
@@ -104,11 +101,9 @@ def post_transaction(
     db: Database = Depends(database),
 ) -> Response:
     def work(session: Session) -> BaseModel:
-        return transactions.post_transaction(session, actor, customer_id, body)
+        return postings.post_transaction(session, actor, customer_id, body)
 
-    return money_call(
-        request, db, actor, work, body=body, status_code=201, transaction=db.transaction
-    )
+    return money_call(request, db, actor, postings.open_unit, work, body=body, status_code=201)
 
 
 @router.get(
@@ -151,7 +146,7 @@ def reserve(
         return authorization_out(authorizations.reserve(session, actor, customer_id, body))
 
     return money_call(
-        request, db, actor, work, body=body, status_code=201, transaction=db.core_transaction
+        request, db, actor, authorizations.open_unit, work, body=body, status_code=201
     )
 
 
@@ -173,7 +168,7 @@ def extend(
         return authorization_out(authorizations.extend(session, actor, authorization_id, body))
 
     return money_call(
-        request, db, actor, work, body=body, status_code=200, transaction=db.core_transaction
+        request, db, actor, authorizations.open_unit, work, body=body, status_code=200
     )
 
 
@@ -194,7 +189,7 @@ def commit(
         return authorization_out(authorizations.commit(session, actor, authorization_id, body))
 
     return money_call(
-        request, db, actor, work, body=body, status_code=200, transaction=db.core_transaction
+        request, db, actor, authorizations.open_unit, work, body=body, status_code=200
     )
 
 
@@ -214,7 +209,7 @@ def release(
         return authorization_out(authorizations.release(session, actor, authorization_id))
 
     return money_call(
-        request, db, actor, work, body=None, status_code=200, transaction=db.core_transaction
+        request, db, actor, authorizations.open_unit, work, body=None, status_code=200
     )
 
 
@@ -225,7 +220,7 @@ def get_authorization(
     authorization_id: Id, _: Actor = Authorizer, db: Database = Depends(database)
 ) -> AuthorizationOut:
     with db.reading() as session:
-        return authorization_out(authorizations.get_authorization(session, authorization_id))
+        return authorization_out(authorization_queries.get_authorization(session, authorization_id))
 
 
 @router.get(
@@ -242,31 +237,10 @@ def list_authorizations(
     db: Database = Depends(database),
 ) -> AuthorizationPage:
     with db.reading() as session:
-        customer = session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
-        size = check_limit(limit)
-        before = decode_int_cursor(cursor)
-        stmt = select(Authorization).where(Authorization.customer_id == customer_id)
-        now = utcnow()
-        if status == "reserved":
-            stmt = stmt.where(Authorization.status == "reserved", Authorization.expires_at > now)
-        elif status == "expired":
-            stmt = stmt.where(
-                (Authorization.status == "expired")
-                | ((Authorization.status == "reserved") & (Authorization.expires_at <= now))
-            )
-        elif status is not None:
-            stmt = stmt.where(Authorization.status == status)
-        if before is not None:
-            stmt = stmt.where(Authorization.id < before)
-        rows = list(session.scalars(stmt.order_by(Authorization.id.desc()).limit(size + 1)))
-        next_cursor = encode_cursor(rows[size - 1].id) if len(rows) > size else None
-        exponent = currency_exponent(session, customer.currency)
-        available = authorizations.available_micros(
-            customer.credit_limit_micros, customer.balance_micros, customer.reserved_micros
+        views, next_cursor = authorization_queries.list_authorizations(
+            session, customer_id, status=status, limit=limit, cursor=cursor
         )
-        items = [authorization_out(AuthorizationView(r, available, exponent)) for r in rows[:size]]
+        items = [authorization_out(view) for view in views]
         return AuthorizationPage(items=items, next_cursor=next_cursor)
 
 

@@ -13,7 +13,7 @@ from kassa.custom_fields.service import list_custom_fields
 from kassa.customer_classes import service
 from kassa.customer_classes.schemas import CustomerClassIn, CustomerClassPatch
 from kassa.db.models import CustomerClass
-from kassa.notifications.events import EVENTS
+from kassa.events.types import EVENTS
 from kassa.web import class_form as kf
 from kassa.web.config_pages import ConfigPages, Posted, Session, config_router
 from kassa.web.forms import FormView

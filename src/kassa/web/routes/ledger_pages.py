@@ -10,15 +10,15 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor, Permission
+from kassa.billing import postings
 from kassa.core.errors import KassaError, NotFound
 from kassa.core.ids import Id
 from kassa.currencies.service import currency_exponent
 from kassa.customers import queries
 from kassa.customers.views import customer_out
 from kassa.db.engine import Database
-from kassa.ledger import authorizations, idempotency
+from kassa.ledger import authorization_queries, authorizations, idempotency
 from kassa.ledger.schemas import TransactionIn, TransactionOut
-from kassa.ledger.transactions import post_transaction
 from kassa.web import ledger_view
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView
@@ -47,17 +47,17 @@ def _post_once(
 ) -> tuple[TransactionOut, str]:
     """Post the transaction, or, for a form sent twice, answer with what the first post did."""
     if not form_key or actor.user_id is None:
-        with db.transaction() as session:
-            out = post_transaction(session, actor, customer_id, data)
+        with postings.open_unit(db) as session:
+            out = postings.post_transaction(session, actor, customer_id, data)
             return out, _new_balance(session, customer_id)
     request_hash = idempotency.fingerprint("POST", path, data.model_dump_json().encode())
     # The same form sent again with other values (after Back, say) is a new transaction.
     key = idempotency.check_key(f"{KEY_PREFIX}{form_key[:64]}:{request_hash[:16]}")
     try:
-        with db.transaction() as session:
+        with postings.open_unit(db) as session:
             answer = idempotency.find_answer(session, actor.user_id, key, request_hash)
             if answer is None:
-                out = post_transaction(session, actor, customer_id, data)
+                out = postings.post_transaction(session, actor, customer_id, data)
                 payload = out.model_dump_json()
                 idempotency.store_answer(session, actor.user_id, key, request_hash, 201, payload)
             else:
@@ -124,15 +124,15 @@ def release_reservation(
     db = database(request)
     with db.reading() as session:
         queries.get_customer(session, customer_id)
-        view = authorizations.get_authorization(session, authorization_id)
+        view = authorization_queries.get_authorization(session, authorization_id)
         if view.row.customer_id != customer_id:
             raise NotFound(
                 f"authorization {authorization_id} does not exist",
                 code="authorization_not_found",
             )
     try:
-        with db.transaction() as session:
-            authorizations.release(session, actor, authorization_id)
+        with authorizations.open_unit(db) as connection:
+            authorizations.release(connection, actor, authorization_id)
     except KassaError as exc:
         flash_refusal(request, exc)
     else:

@@ -16,8 +16,8 @@ from kassa.core.errors import FieldErrors, KassaError
 from kassa.core.ids import Id
 from kassa.db.models import NotificationDelivery, WebhookEndpoint
 from kassa.db.pagination import paginate
+from kassa.events.types import EVENTS
 from kassa.notifications import service
-from kassa.notifications.events import EVENTS
 from kassa.notifications.schemas import WebhookEndpointIn, WebhookEndpointPatch
 from kassa.web.class_form import EVENT_LABELS
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
