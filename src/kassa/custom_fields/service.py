@@ -136,6 +136,16 @@ def list_custom_fields(session: Session) -> list[CustomField]:
     return list(session.scalars(select(CustomField).order_by(CustomField.id)))
 
 
+def class_counts(session: Session) -> dict[int, int]:
+    """In how many customer classes each custom field is enabled (unused fields are left out)."""
+    rows = session.execute(
+        select(CustomerClassField.custom_field_id, func.count()).group_by(
+            CustomerClassField.custom_field_id
+        )
+    )
+    return {field_id: count for field_id, count in rows}
+
+
 def get_custom_field(session: Session, field_id: int) -> CustomField:
     field = session.get(CustomField, field_id)
     if field is None:

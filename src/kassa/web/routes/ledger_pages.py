@@ -26,7 +26,7 @@ from kassa.web.forms import FormView
 from kassa.web.render import money, redirect
 from kassa.web.routes.customer_pages import show_customer
 from kassa.web.routing import web_router
-from kassa.web.session import CheckedForm, database, flash, require
+from kassa.web.session import CheckedForm, database, flash, flash_refusal, require
 
 router = web_router()
 MoneyMover = Depends(require(Permission.MOVE_MONEY))
@@ -135,10 +135,7 @@ def release_reservation(
         with authorizations.open_unit(db) as connection:
             authorizations.release(connection, actor, authorization_id)
     except KassaError as exc:
-        problem = problem_for(exc)
-        if problem.status == 404:
-            raise
-        flash(request, problem.message, "error")
+        flash_refusal(request, exc)
     else:
         flash(request, f"Reservation #{authorization_id} released: its funds are free again.")
     return redirect(f"/customers/{customer_id}#reservations")
