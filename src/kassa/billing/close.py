@@ -28,8 +28,9 @@ from kassa.core import periods
 from kassa.core.clock import utcnow
 from kassa.core.vocabulary import CustomerStatus
 from kassa.currencies.service import currency_exponent
-from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many, update_many
+from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
+from kassa.ledger.entries import append_entries
 from kassa.ledger.locks import lock_customer_rows
 
 # How long a batch waits for a customer's row that another transaction holds (on PostgreSQL):
@@ -245,23 +246,19 @@ def _close_round(
         ):
             drafts.append(draft(customer, cls, period_id, rows, opening))
         _advance(customer)
-    taxed = issue(session, drafts, number_format, user_id, now)
+    taxes = issue(session, drafts, number_format, user_id, now)
     result.invoices_issued += len(drafts)
-    # One statement per customer moves it on to its next period and adds the taxes posted.
-    update_many(
+    # The statement that adds the taxes to the balances moves the customers on to their next
+    # period: one write of each customer's row.
+    balances = append_entries(
         session,
-        Customer,
-        [
-            {
-                "id": c.id,
-                "period_start_at": c.start,
-                "period_end_at": c.end,
-                "balance_micros": taxed.get(c.id, 0),
-            }
-            for c in due
-        ],
-        add=("balance_micros",),
+        taxes,
+        balances={c.id: c.balance for c in due},
+        created_at=now,
+        also_set=[{"id": c.id, "period_start_at": c.start, "period_end_at": c.end} for c in due],
     )
+    for c in due:
+        c.balance = balances.get(c.id, c.balance)
 
 
 def _advance(customer: DueCustomer) -> None:

@@ -1,6 +1,6 @@
 """Invoices from closed periods: the draft of each (lines, taxes, amounts), then the invoices
-issued together: numbered, inserted with their lines, exclusive taxes posted to the ledger, and
-an ``invoice_issued`` event for each.
+issued together: numbered, inserted with their lines and an ``invoice_issued`` event for each,
+and their exclusive taxes as entries for the ledger.
 """
 
 from __future__ import annotations
@@ -20,14 +20,9 @@ from kassa.billing.taxes import compute_taxes
 from kassa.core.money import MICRO_EXPONENT, format_micros, round_micros
 from kassa.core.vocabulary import EntryType, InvoiceStatus
 from kassa.db.fast.bulk import among, insert_many, insert_tuples
-from kassa.db.models import (
-    BillingPeriod,
-    CustomerClass,
-    Invoice,
-    InvoiceLine,
-    LedgerEntry,
-)
+from kassa.db.models import BillingPeriod, CustomerClass, Invoice, InvoiceLine
 from kassa.events.outbox import Event, emit_many
+from kassa.ledger.entries import NewEntry
 
 CREDIT_TYPES = (EntryType.PAYMENT,)
 ENTRY_LABELS: dict[str, str] = {
@@ -114,10 +109,11 @@ def draft(
 
 def issue(
     session: Session, drafts: list[Draft], number_format: str, user_id: int | None, now: datetime
-) -> dict[int, int]:
-    """Number and insert the invoices; returns what their taxes add to each customer's balance."""
+) -> list[NewEntry]:
+    """Number and insert the invoices; returns their exclusive taxes' entries, for the caller to
+    post to the ledger."""
     if not drafts:
-        return {}
+        return []
     by_series: dict[str, list[Draft]] = defaultdict(list)
     for draft in drafts:
         by_series[series_of(number_format, draft.issue_date)].append(draft)
@@ -146,7 +142,6 @@ def issue(
         LINE_COLUMNS,
         [(d.invoice_id, *line) for d in drafts for line in d.lines],
     )
-    taxed = _post_exclusive_taxes(session, drafts, user_id, now)
     session.connection().execute(
         update(BillingPeriod)
         .where(among(session, BillingPeriod.id, [d.period_id for d in drafts]))
@@ -175,7 +170,7 @@ def issue(
         ],
         created_at=now,
     )
-    return taxed
+    return _tax_entries(drafts, user_id)
 
 
 def _invoice_row(d: Draft, now: datetime) -> dict[str, Any]:
@@ -208,37 +203,26 @@ def _invoice_row(d: Draft, now: datetime) -> dict[str, Any]:
     }
 
 
-def _post_exclusive_taxes(
-    session: Session, drafts: list[Draft], user_id: int | None, now: datetime
-) -> dict[int, int]:
-    """Exclusive taxes become ``tax`` entries of the closed period, in the same transaction;
-    returns what they add to each customer's balance, for the caller to update."""
-    entries: list[dict[str, Any]] = []
-    deltas: dict[int, int] = {}
+def _tax_entries(drafts: list[Draft], user_id: int | None) -> list[NewEntry]:
+    """Exclusive taxes become ``tax`` entries of the closed period, for the caller to post in
+    the same transaction."""
+    entries: list[NewEntry] = []
     for d in drafts:
         if d.inclusive or not d.tax_total:
             continue
-        balance = d.customer.balance
         for tax in d.taxes:
             if not tax.amount_micros:
                 continue
-            balance += tax.amount_micros
             entries.append(
-                {
-                    "customer_id": d.customer.id,
-                    "type": EntryType.TAX,
-                    "amount_micros": tax.amount_micros,
-                    "balance_after_micros": balance,
-                    "currency": d.customer.currency,
-                    "service": None,
-                    "visible_comment": f"{tax.name} {tax.rate}% on invoice {d.number}",
-                    "internal_comment": "",
-                    "user_id": user_id,
-                    "billing_period_id": d.period_id,
-                    "created_at": now,
-                }
+                NewEntry(
+                    customer_id=d.customer.id,
+                    entry_type=EntryType.TAX,
+                    amount_micros=tax.amount_micros,
+                    currency=d.customer.currency,
+                    exponent=d.customer.exponent,
+                    visible_comment=f"{tax.name} {tax.rate}% on invoice {d.number}",
+                    user_id=user_id,
+                    billing_period_id=d.period_id,
+                )
             )
-        deltas[d.customer.id] = balance - d.customer.balance
-        d.customer.balance = balance
-    insert_many(session, LedgerEntry, entries)
-    return deltas
+    return entries
