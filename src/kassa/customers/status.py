@@ -1,4 +1,7 @@
-"""The status a customer shows: stored states first, then what the balance says (DESIGN §5)."""
+"""The status a customer shows: stored states first, then what the balance says.
+
+The order is docs/architecture.md §2's.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Real-time authorization: reserve, extend, commit, release (DESIGN §4).
+"""Real-time authorization: reserve, extend, commit, release (docs/architecture.md §5 and §6).
 
 Each call is one short transaction of a few statements. Calls for one customer queue in order
 (kassa.ledger.queue) before they lock rows, and rows are locked in one order — an

@@ -6,7 +6,8 @@ a customer's entries is its balance, and no balance goes past ``MAX_BALANCE_MICR
 ``append_entry`` posts one entry, on the hot path: prepared Core statements on the session's
 connection, whose balance update returns what the caller needs, so no row is read twice and no
 ORM object is loaded. ``append_entries`` posts a batch (a bill run's taxes), set-based: one
-statement for the entries and one for the balances.
+statement for the entries and one for the balances. The sign convention is in
+docs/architecture.md §2.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ authorizations (:func:`lock_lapsed_holds`), then their customers in id order. No
 holds a customer's row waits for an authorization's (reserve and the sweeper pass over locked
 ones with ``SKIP LOCKED``), so that closes no cycle. The real-time path's customer queue
 (``kassa.ledger.queue``) is taken before both, on one customer only; a transaction that takes
-rows here waits for no queue.
+rows here waits for no queue. (docs/architecture.md §5 gives the same order for readers.)
 """
 
 from __future__ import annotations

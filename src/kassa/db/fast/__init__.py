@@ -13,5 +13,5 @@ Both send what SQLAlchemy would: the SQL its compiler renders, each value conver
 column type's own processors. Everything else uses the ORM session or plain Core statements.
 Code may come here only for a path a benchmark shows to be bound by SQLAlchemy's overhead
 (``benchmarks/authorize.py``, ``benchmarks/billing.py``); each use is a place that must be
-kept in step with the models by hand.
+kept in step with the models by hand (docs/architecture.md §6).
 """
