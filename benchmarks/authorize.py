@@ -9,7 +9,7 @@ transactions, two HTTP requests). Throughputs are authorizations (pairs) per sec
 are per HTTP request (a reserve or a commit), as wrk measures them.
 
   (a) kassa.ledger.authorizations.reserve then .commit, each in its own
-      Database.core_transaction() (as the API runs them),
+      authorizations.open_unit(db) transaction (as the API runs them),
       one thread, round-robin over the prepaid customers.
       Floor: the same statements in the same transactions through the same driver (sqlite3 /
       psycopg 3), no ORM (authorize_sql.py).             Target: >= 50% of the floor.
@@ -50,11 +50,12 @@ import psycopg  # noqa: E402
 from bench_report import Row, print_table  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from kassa.auth.actor import SYSTEM, Actor, Role  # noqa: E402
+from kassa.auth.actor import SYSTEM, Actor  # noqa: E402
 from kassa.auth.service import create_token, create_user  # noqa: E402
 from kassa.auth.token_cache import TOKEN_TTL_SECONDS  # noqa: E402
 from kassa.bootstrap import bootstrap  # noqa: E402
 from kassa.core.settings import Settings  # noqa: E402
+from kassa.core.vocabulary import Role  # noqa: E402
 from kassa.customers.schemas import CustomerIn  # noqa: E402
 from kassa.customers.service import create_customer  # noqa: E402
 from kassa.db.engine import Database  # noqa: E402
@@ -149,9 +150,9 @@ def kassa_pairs(fx: Fixture, seconds: float) -> float:
     commit_in = CommitIn(amount=COMMIT)
 
     def pair(customer_id: int) -> None:
-        with db.core_transaction() as connection:
+        with authorizations.open_unit(db) as connection:
             view = authorizations.reserve(connection, actor, customer_id, reserve_in)
-        with db.core_transaction() as connection:
+        with authorizations.open_unit(db) as connection:
             authorizations.commit(connection, actor, view.row.id, commit_in)
 
     try:

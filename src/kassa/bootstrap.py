@@ -24,6 +24,7 @@ from kassa.auth.service import (
 )
 from kassa.business_models.service import seed_business_models
 from kassa.core.settings import Settings
+from kassa.core.vocabulary import Role
 from kassa.currencies.service import seed_currencies
 from kassa.customer_classes.service import seed_default_class
 from kassa.db import migrate, reference_version
@@ -55,9 +56,13 @@ def seed_reference_data(session: Session) -> int:
 def ensure_admin(session: Session, settings: Settings, report: BootstrapReport) -> None:
     if session.scalar(select(func.count()).select_from(User)) == 0:
         password = settings.admin_password or new_password()
-        check_new_user("admin", "admin", password)
+        check_new_user("admin", Role.ADMIN, password)
         admin = create_user(
-            session, SYSTEM, username="admin", role="admin", password_hash=hash_password(password)
+            session,
+            SYSTEM,
+            username="admin",
+            role=Role.ADMIN,
+            password_hash=hash_password(password),
         )
         token = create_token(session, SYSTEM, admin, name="bootstrap", token=settings.admin_token)
         report.admin_created = True

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from kassa.auth.actor import SYSTEM
+from kassa.billing.postings import post_transaction
 from kassa.billing.runs import run_billing
 from kassa.core.clock import as_utc
 from kassa.customer_classes.schemas import CustomerClassIn
@@ -17,7 +18,6 @@ from kassa.customers.service import create_customer
 from kassa.db.engine import Database
 from kassa.db.models import Customer, Invoice
 from kassa.ledger.schemas import TransactionIn
-from kassa.ledger.transactions import post_transaction
 
 
 def customers_owing(

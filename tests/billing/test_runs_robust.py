@@ -21,6 +21,7 @@ import typer
 from sqlalchemy import func, select
 
 from kassa.auth.actor import SYSTEM
+from kassa.billing.postings import post_transaction
 from kassa.billing.run_status import LAPSED
 from kassa.billing.runs import LEASE_KEY, run_billing
 from kassa.billing.scheduler import BillingScheduler
@@ -35,7 +36,6 @@ from kassa.customers.service import create_customer
 from kassa.db.engine import Database
 from kassa.db.models import AppSetting, BillingPeriod, BillingRun, Customer, Invoice, LedgerEntry
 from kassa.ledger.schemas import TransactionIn
-from kassa.ledger.transactions import post_transaction
 from tests.billing.numbers import assert_gapless
 from tests.conftest import Api
 

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from typing import get_args
+from typing import Any, get_args, get_type_hints
 
 from kassa.auth.actor import SYSTEM
-from kassa.cli.customers import BalanceControlChoice, BillingPeriodChoice, StatusChoice
+from kassa.cli import customers as cli
+from kassa.core.vocabulary import CustomerStatus
 from kassa.custom_fields.schemas import CustomFieldIn
 from kassa.custom_fields.service import create_custom_field
 from kassa.customer_classes.schemas import ClassFieldIn, CustomerClassIn
 from kassa.customer_classes.service import create_customer_class
-from kassa.customers.schemas import SHOWN_STATUSES, BalanceControl, BillingPeriodName
+from kassa.customers.schemas import CustomerIn
 from kassa.db.engine import Database
 from kassa.db.models import Customer, LedgerEntry
 from tests.cli.conftest import Kassa
@@ -50,10 +51,21 @@ def _business_class(url: str) -> None:
         db.dispose()
 
 
+def _choices(command: Any, option: str) -> tuple[str, ...]:
+    """The values an option offers: its enum's, also when the option may be left out."""
+    hint = get_type_hints(command)[option]
+    enum = next((a for a in get_args(hint) if a is not type(None)), hint)
+    return tuple(c.value for c in enum)
+
+
+def _schema_enum(field: str) -> tuple[str, ...]:
+    return tuple(CustomerIn.model_json_schema()["properties"][field]["enum"])
+
+
 def test_choices_match_the_schema() -> None:
-    assert tuple(c.value for c in BalanceControlChoice) == get_args(BalanceControl)
-    assert tuple(c.value for c in BillingPeriodChoice) == get_args(BillingPeriodName)
-    assert tuple(c.value for c in StatusChoice) == SHOWN_STATUSES
+    assert _choices(cli.add, "balance_control") == _schema_enum("balance_control")
+    assert _choices(cli.add, "billing_period") == _schema_enum("billing_period")
+    assert _choices(cli.list_customers, "status") == tuple(CustomerStatus)
 
 
 def test_add_prepaid_customer_and_show_it(kassa: Kassa) -> None:

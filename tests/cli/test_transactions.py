@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from kassa.cli.transactions import TransactionChoice
+from kassa.core.vocabulary import TRANSACTION_TYPES
 from kassa.db.engine import Database
 from kassa.db.models import LedgerEntry
 from tests.cli.conftest import Kassa
@@ -71,3 +73,7 @@ def test_bad_input_names_the_field_and_posts_nothing(kassa: Kassa) -> None:
     missing = kassa("transactions", "add", "987654", "--type", "payment", "--amount", "1")
     assert missing.exit_code != 0 and "987654" in missing.output
     assert _entries(kassa.url) == before
+
+
+def test_type_choices_are_the_postable_entry_types() -> None:
+    assert tuple(TransactionChoice) == TRANSACTION_TYPES

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from kassa.auth.actor import SYSTEM
+from kassa.billing.postings import post_transaction
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
 from kassa.db.models import OutboxEvent
 from kassa.ledger.schemas import TransactionIn
-from kassa.ledger.transactions import post_transaction
 from kassa.notifications.delivery import Summary, deliver_due, fan_out
 from tests.notifications.conftest import deliveries
 from tests.notifications.servers import SmtpServer, WebhookReceiver

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sys
 import time
-import types
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -13,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from kassa.billing import documents
 from kassa.core.clock import utcnow
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
+from kassa.events.outbox import emit
 from kassa.notifications.delivery import deliver_once
-from kassa.notifications.outbox import emit
 from tests.conftest import Api
 from tests.notifications.conftest import deliveries
 from tests.notifications.servers import SmtpServer
@@ -86,7 +85,6 @@ def test_login_and_invoice_pdf_attachment(
     db: Database,
     settings: Settings,
     make_customer: Callable[..., dict[str, Any]],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     smtp = SmtpServer(user="mailer", password="s3cret").start()
     try:
@@ -101,13 +99,10 @@ def test_login_and_invoice_pdf_attachment(
         customer = make_customer(name="Invoice Receiver", email="ap@acme.example")
         asked: list[int] = []
 
-        def invoice_pdf(session: Session, invoice_id: int) -> bytes | None:
+        def invoice_pdf(session: Session, invoice_id: int) -> bytes:
             asked.append(invoice_id)
             return b"%PDF-1.4 invoice 2026-0007"
 
-        documents = types.ModuleType("kassa.billing.documents")
-        documents.invoice_pdf = invoice_pdf  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "kassa.billing.documents", documents)
         with db.transaction() as session:
             emit(
                 session,
@@ -123,7 +118,7 @@ def test_login_and_invoice_pdf_attachment(
                 },
             )
 
-        summary = deliver_once(db, mail_settings)
+        summary = deliver_once(db, mail_settings, invoice_pdf=invoice_pdf)
 
         assert summary.delivered == 1
         assert smtp.logins == ["mailer"]
@@ -142,16 +137,13 @@ def test_login_and_invoice_pdf_attachment(
         smtp.stop()
 
 
-def test_invoice_mailed_without_attachment_when_documents_are_missing(
+def test_invoice_mailed_without_attachment_when_no_pdf_maker_is_given(
     db: Database,
     mail_settings: Settings,
     smtp: SmtpServer,
     make_customer: Callable[..., dict[str, Any]],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     customer = make_customer(email="ap@acme.example")
-    # As if kassa.billing.documents were not installed.
-    monkeypatch.setitem(sys.modules, "kassa.billing.documents", None)
     with db.transaction() as session:
         emit(
             session,
@@ -245,7 +237,6 @@ def test_billing_run_mails_the_invoice_with_its_pdf(
     make_customer: Callable[..., dict[str, Any]],
     post: Callable[[int, str, str], dict[str, Any]],
 ) -> None:
-    pytest.importorskip("kassa.billing.documents")
     customer = make_customer(
         name="Invoiced Ltd", email="ap@invoiced.example", billing_period="daily"
     )
@@ -255,7 +246,7 @@ def test_billing_run_mails_the_invoice_with_its_pdf(
     assert run.status_code == 201, run.text
     assert run.json()["invoices_issued"] >= 1
 
-    deliver_once(db, mail_settings)
+    deliver_once(db, mail_settings, invoice_pdf=documents.invoice_pdf)
 
     invoices = [m for m in smtp.mails if m.message["Subject"].startswith("Invoice ")]
     assert invoices, [m.message["Subject"] for m in smtp.mails]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from kassa.db.engine import Database
 from kassa.db.models import OutboxEvent
-from kassa.notifications.outbox import emit
+from kassa.events.outbox import Event, emit, emit_many
 
 
 def _stored(db: Database) -> list[tuple[str, str | None, dict[str, object]]]:
@@ -53,3 +54,32 @@ def test_a_key_emitted_on_a_bare_connection_is_stored_once(db: Database) -> None
         assert emit(connection, "funds_depleted", 3, {}, dedupe_key="funds_depleted:3:11")
         assert not emit(connection, "funds_depleted", 3, {}, dedupe_key="funds_depleted:3:11")
     assert [key for _, key, _ in _stored(db)] == ["funds_depleted:3:11"]
+
+
+def test_a_batch_of_events_stores_each_key_once_and_every_event_without_one(db: Database) -> None:
+    with db.transaction() as session:
+        assert emit(session, "invoice_overdue", None, {"n": 0}, dedupe_key="invoice_overdue:1")
+    with db.transaction() as session:
+        written = emit_many(
+            session,
+            [
+                Event("invoice_overdue", None, {"n": 1}, "invoice_overdue:1"),
+                Event("invoice_overdue", None, {"n": 2}, "invoice_overdue:2"),
+                Event("invoice_issued", None, {"n": 3}),
+                Event("invoice_overdue", None, {"n": 4}, "invoice_overdue:2"),
+                Event("invoice_issued", None, {"n": 3}),
+            ],
+        )
+    assert written == 3
+    assert _stored(db) == [
+        ("invoice_overdue", "invoice_overdue:1", {"n": 0}),
+        ("invoice_issued", None, {"n": 3}),
+        ("invoice_issued", None, {"n": 3}),
+        ("invoice_overdue", "invoice_overdue:2", {"n": 2}),
+    ]
+
+
+def test_a_batch_with_an_unknown_event_type_writes_nothing(db: Database) -> None:
+    with db.transaction() as session, pytest.raises(ValueError, match="unknown event type"):
+        emit_many(session, [Event("invoice_issued", None, {}), Event("invoice_paid", None, {})])
+    assert _stored(db) == []

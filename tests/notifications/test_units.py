@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from kassa.events.types import EVENTS
 from kassa.notifications import email
 from kassa.notifications.delivery import backoff
-from kassa.notifications.events import EVENTS
 from kassa.notifications.webhooks import body_of, generate_secret, sign
 from tests.notifications.servers import verify_standard_webhook
 

@@ -43,6 +43,24 @@ def add_customer(db: Database, name: str = "Acme Ltd", **values: Any) -> int:
         return create_customer(session, SYSTEM, CustomerIn(**body)).id
 
 
+def class_form(**overrides: object) -> dict[str, object]:
+    """The posted form of a customer class with every parameter set (no CSRF token)."""
+    data: dict[str, object] = {
+        "name": "Business",
+        "currency": "EUR",
+        "grace_period_days": "30",
+        "suspend_after_days": "10",
+        "invoice_template": "standard",
+        "tax_inclusive": "0",
+        "tax_name": ["VAT", "City tax", ""],
+        "tax_rate": ["21", "1.5", ""],
+        "notifications": ["invoice_issued", "invoice_overdue"],
+        "credit_limit_warnings": "75, 90",
+    }
+    data.update(overrides)
+    return data
+
+
 def field_error(html: str, name: str) -> str | None:
     """The error shown right under the input called ``name``, if any."""
     ident = "f-" + re.sub(r"[^a-zA-Z0-9_-]+", "-", name).strip("-")

@@ -12,12 +12,12 @@ from sqlalchemy import func, select, update
 
 from kassa.auth.actor import SYSTEM
 from kassa.billing import runs
+from kassa.billing.postings import post_transaction
 from kassa.billing.runs import run_billing
 from kassa.core.clock import as_utc, utcnow
 from kassa.db.engine import Database
 from kassa.db.models import BillingPeriod, BillingRun, Customer, Invoice
 from kassa.ledger.schemas import TransactionIn
-from kassa.ledger.transactions import post_transaction
 from kassa.web.ledger_view import period_label
 from tests.web.conftest import USER_PASSWORD, csrf_of, make_user, web_login
 from tests.web.helpers import add_customer, field_error, input_value

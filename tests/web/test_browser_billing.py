@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from kassa.auth.actor import SYSTEM
+from kassa.billing.postings import post_transaction
 from kassa.db.engine import Database
 from kassa.db.models import Invoice
 from kassa.ledger.schemas import TransactionIn
-from kassa.ledger.transactions import post_transaction
 from tests.web.helpers import add_customer
 from tests.web.test_billing_pages import period_end
 

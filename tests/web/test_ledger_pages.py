@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from kassa.auth.actor import SYSTEM
+from kassa.billing.postings import post_transaction
 from kassa.db.engine import Database
 from kassa.db.models import Authorization, Customer, LedgerEntry
 from kassa.ledger import authorizations
 from kassa.ledger.schemas import ReserveIn, TransactionIn
-from kassa.ledger.transactions import post_transaction
 from tests.web.conftest import USER_PASSWORD, csrf_of, make_user, web_login
 from tests.web.helpers import add_customer, field_error, input_value
 

@@ -21,17 +21,17 @@ def money_call(
     request: Request,
     db: Database,
     actor: Actor,
+    open_unit: Callable[[Database], AbstractContextManager[U]],
     work: Callable[[U], BaseModel],
     *,
-    transaction: Callable[[], AbstractContextManager[U]],
     body: BaseModel | None,
     status_code: int,
 ) -> Response:
-    """Run ``work`` in a ``transaction`` of its own (``db.transaction``, or for work that sends
-    only Core statements, as the real-time path does, the lighter ``db.core_transaction``)."""
+    """Run ``work`` in a transaction of its own, of the kind the ledger's ``open_unit`` opens
+    (``kassa.ledger.authorizations.open_unit`` for the real-time calls, say)."""
     raw_key = request.headers.get("idempotency-key")
     if raw_key is None or actor.user_id is None:
-        with transaction() as session:
+        with open_unit(db) as session:
             result = work(session)
         return Response(content=result.model_dump_json(), status_code=status_code, media_type=JSON)
     key = idempotency.check_key(raw_key)
@@ -44,7 +44,7 @@ def money_call(
         key,
         request_hash,
         lambda unit: work(unit).model_dump_json(),
-        transaction=transaction,
+        open_unit=open_unit,
         status=status_code,
     )
     return Response(

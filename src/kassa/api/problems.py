@@ -9,31 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kassa.core.errors import (
-    Conflict,
-    Forbidden,
-    InsufficientFunds,
-    KassaError,
-    NotFound,
-    Overloaded,
-    RetryLater,
-    TooManyAttempts,
-    Unauthorized,
-    ValidationFailed,
-)
+from kassa.core.errors import KassaError, RetryLater
 
 PROBLEM_JSON = "application/problem+json"
-
-STATUS_BY_ERROR: tuple[tuple[type[KassaError], int], ...] = (
-    (NotFound, 404),
-    (Conflict, 409),
-    (ValidationFailed, 422),
-    (InsufficientFunds, 402),
-    (Forbidden, 403),
-    (Unauthorized, 401),
-    (TooManyAttempts, 429),
-    (Overloaded, 503),
-)
 
 HTTP_CODES = {
     400: ("bad_request", "Bad request"),
@@ -46,13 +24,6 @@ HTTP_CODES = {
     415: ("unsupported_media_type", "Unsupported media type"),
     422: ("validation_failed", "Invalid input"),
 }
-
-
-def status_for(error: KassaError) -> int:
-    for cls, status in STATUS_BY_ERROR:
-        if isinstance(error, cls):
-            return status
-    return 400
 
 
 def problem(
@@ -77,7 +48,7 @@ def problem(
 
 
 def kassa_error_response(error: KassaError) -> JSONResponse:
-    status = status_for(error)
+    status = error.http_status
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     if isinstance(error, RetryLater):
         headers = {"Retry-After": str(error.retry_after)}

@@ -6,13 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kassa.core.errors import Forbidden
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    OPERATOR = "operator"
-    VIEWER = "viewer"
-    SERVICE = "service"
+from kassa.core.vocabulary import Role
 
 
 class Permission(StrEnum):
@@ -33,8 +27,6 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The operator's network: real-time authorization and usage, nothing else.
     Role.SERVICE: frozenset({Permission.AUTHORIZE}),
 }
-
-ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,11 @@ from anyio import to_thread
 from sqlalchemy.orm import Session
 
 from kassa.auth import service, throttle, web_sessions
-from kassa.auth.actor import Actor, Role
+from kassa.auth.actor import Actor
 from kassa.auth.hashing import HashingSlot, PasswordHashing
 from kassa.auth.throttle import LoginLimits
 from kassa.core.errors import Forbidden, Unauthorized, ValidationFailed
+from kassa.core.vocabulary import Role
 from kassa.db.engine import Database
 from kassa.db.models import User
 

@@ -12,10 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kassa.auth import audit, web_sessions
-from kassa.auth.actor import ROLES, Actor, Permission, Role
+from kassa.auth.actor import Actor, Permission
 from kassa.auth.passwords import hash_password
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from kassa.core.vocabulary import Role
 from kassa.db.models import ApiToken, User
 from kassa.db.pagination import paginate
 
@@ -41,8 +42,8 @@ def _user_errors(username: str, role: str) -> FieldErrors:
     errors = FieldErrors()
     if not USERNAME_RE.match(username):
         errors.add("username", "use 1-100 letters, digits or _ . @ -")
-    if role not in ROLES:
-        errors.add("role", f"must be one of {', '.join(ROLES)}")
+    if role not in tuple(Role):
+        errors.add("role", f"must be one of {', '.join(Role)}")
     return errors
 
 
@@ -233,7 +234,7 @@ def plan_password_change(session: Session, actor: Actor, user_id: int) -> Passwo
     own = actor.user_id == user.id
     if not own:
         actor.require(Permission.MANAGE_USERS)
-    if user.role == Role.SERVICE.value:
+    if user.role == Role.SERVICE:
         raise ValidationFailed.field(
             "password", "service users sign in with API tokens only and have no password"
         )

@@ -22,11 +22,9 @@ from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import TooManyAttempts, ValidationFailed
 from kassa.core.settings import Settings
+from kassa.core.vocabulary import ThrottleScope
 from kassa.db.models import LoginThrottle
 
-USER = "user"
-ADDRESS = "address"
-SCOPES = (USER, ADDRESS)
 KEY_LENGTH = 100
 UNKNOWN_ADDRESS = "unknown"
 
@@ -52,7 +50,7 @@ class LoginLimits:
         )
 
     def threshold(self, scope: str) -> int:
-        return self.max_failures if scope == USER else self.max_failures_per_address
+        return self.max_failures if scope == ThrottleScope.USER else self.max_failures_per_address
 
     def lock_seconds(self, lockouts: int) -> int:
         """How long the ``lockouts``-th lock in a row lasts."""
@@ -69,7 +67,10 @@ class Lockout:
 
 
 def _keys(username: str, address: str | None) -> list[tuple[str, str]]:
-    return [(USER, username[:KEY_LENGTH]), (ADDRESS, (address or UNKNOWN_ADDRESS)[:KEY_LENGTH])]
+    return [
+        (ThrottleScope.USER, username[:KEY_LENGTH]),
+        (ThrottleScope.ADDRESS, (address or UNKNOWN_ADDRESS)[:KEY_LENGTH]),
+    ]
 
 
 def seconds_until(moment: datetime, now: datetime) -> int:
@@ -160,7 +161,7 @@ def record_success(session: Session, username: str) -> None:
     its count, or one valid account would let its holder guess at every other."""
     session.execute(
         delete(LoginThrottle).where(
-            LoginThrottle.scope == USER, LoginThrottle.key == username[:KEY_LENGTH]
+            LoginThrottle.scope == ThrottleScope.USER, LoginThrottle.key == username[:KEY_LENGTH]
         )
     )
 
@@ -168,8 +169,8 @@ def record_success(session: Session, username: str) -> None:
 def lift(session: Session, actor: Actor, scope: str, key: str) -> bool:
     """An administrator ends a lock and forgets the failures behind it; False when there
     were none to forget."""
-    if scope not in SCOPES:
-        raise ValidationFailed.field("scope", f"must be one of {', '.join(SCOPES)}")
+    if scope not in tuple(ThrottleScope):
+        raise ValidationFailed.field("scope", f"must be one of {', '.join(ThrottleScope)}")
     row = session.get(LoginThrottle, (scope, key[:KEY_LENGTH]))
     if row is None:
         return False
@@ -212,7 +213,7 @@ def locked_until(
     now = now or utcnow()
     rows = session.execute(
         select(LoginThrottle.key, LoginThrottle.locked_until).where(
-            LoginThrottle.scope == USER,
+            LoginThrottle.scope == ThrottleScope.USER,
             LoginThrottle.key.in_(usernames),
             LoginThrottle.locked_until > now,
         )

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from kassa.auth.actor import Actor, Role
+from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
+from kassa.core.vocabulary import Role
 from kassa.db.models import User, WebSession
 
 LIFETIME = timedelta(hours=12)

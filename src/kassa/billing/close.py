@@ -18,17 +18,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from kassa.billing.bulk import among, cyclic_gc_paused, insert_many, update_many
-from kassa.billing.issuing import Draft, draft, issue
+from kassa.billing.drafts import Draft, DueCustomer
+from kassa.billing.issuing import draft, issue
 from kassa.core import periods
 from kassa.core.clock import utcnow
+from kassa.core.vocabulary import CustomerStatus
 from kassa.currencies.service import currency_exponent
+from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
+from kassa.ledger.entries import append_entries
+from kassa.ledger.locks import lock_customer_rows
 
 # How long a batch waits for a customer's row that another transaction holds (on PostgreSQL):
 # a real-time call holds it for milliseconds, another run's batch for well under a second. A
@@ -44,52 +47,29 @@ class CloseResult:
     unfinished: list[int] = field(default_factory=list)
 
 
-@dataclass
-class DueCustomer:
-    id: int
-    name: str
-    email: str | None
-    currency: str
-    exponent: int
-    balance: int
-    status: str
-    class_id: int
-    kind: str
-    zone: str
-    anchor: date
-    start: datetime
-    end: datetime
-    custom_data: dict[str, Any]
+_DUE_COLUMNS = (
+    Customer.id,
+    Customer.name,
+    Customer.email,
+    Customer.currency,
+    Customer.balance_micros,
+    Customer.status,
+    Customer.customer_class_id,
+    Customer.billing_period,
+    Customer.billing_timezone,
+    Customer.billing_anchor_date,
+    Customer.period_start_at,
+    Customer.period_end_at,
+    Customer.custom_data,
+    Customer.created_at,
+)
 
 
 def _lock_due(session: Session, ids: list[int], as_of: datetime) -> list[DueCustomer]:
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                Customer.id,
-                Customer.name,
-                Customer.email,
-                Customer.currency,
-                Customer.balance_micros,
-                Customer.status,
-                Customer.customer_class_id,
-                Customer.billing_period,
-                Customer.billing_timezone,
-                Customer.billing_anchor_date,
-                Customer.period_start_at,
-                Customer.period_end_at,
-                Customer.custom_data,
-                Customer.created_at,
-            )
-            .where(among(session, Customer.id, ids), Customer.period_end_at <= as_of)
-            # Locked in id order, as every batch does, so that overlapping runs queue on each
-            # other's rows instead of deadlocking; PostgreSQL re-checks each row once it has it.
-            .order_by(Customer.id)
-            .with_for_update()
-        )
-        .tuples()
-        .all()
+    # Locked in id order, as every batch does, so that overlapping runs queue on each other's
+    # rows instead of deadlocking; PostgreSQL re-checks each row once it has it.
+    rows = lock_customer_rows(
+        session, _DUE_COLUMNS, among(session, Customer.id, ids), Customer.period_end_at <= as_of
     )
     # Rows unpacked by position: reading 14 attributes by name costs more than the query.
     return [
@@ -261,26 +241,24 @@ def _close_round(
         rows = groups.get(period_id, [])
         period_sum = sum(total for _, _, _, total in rows)
         opening = customer.balance - period_sum - int(later.get(customer.id) or 0)
-        if cls.invoice_template != "none" and (customer.status != "closed" or rows or opening != 0):
+        if cls.invoice_template != "none" and (
+            customer.status != CustomerStatus.CLOSED or rows or opening != 0
+        ):
             drafts.append(draft(customer, cls, period_id, rows, opening))
         _advance(customer)
-    taxed = issue(session, drafts, number_format, user_id, now)
+    taxes = issue(session, drafts, number_format, user_id, now)
     result.invoices_issued += len(drafts)
-    # One statement per customer moves it on to its next period and adds the taxes posted.
-    update_many(
+    # The statement that adds the taxes to the balances moves the customers on to their next
+    # period: one write of each customer's row.
+    balances = append_entries(
         session,
-        Customer,
-        [
-            {
-                "id": c.id,
-                "period_start_at": c.start,
-                "period_end_at": c.end,
-                "balance_micros": taxed.get(c.id, 0),
-            }
-            for c in due
-        ],
-        add=("balance_micros",),
+        taxes,
+        balances={c.id: c.balance for c in due},
+        created_at=now,
+        also_set=[{"id": c.id, "period_start_at": c.start, "period_end_at": c.end} for c in due],
     )
+    for c in due:
+        c.balance = balances.get(c.id, c.balance)
 
 
 def _advance(customer: DueCustomer) -> None:

@@ -4,7 +4,7 @@ class's grace, and a payment that covers what is overdue settles it and lifts th
 An invoice's amount due already carries the balance before it, so an invoice is settled once
 the credits posted since it was issued reach its amount due.
 
-Both sides hold the customer's row first (the lock order of ``kassa.customers.locks``): a
+Both sides hold the customer's row first (the lock order of ``kassa.ledger.locks``): a
 payment settles under the lock its posting took, collection locks a batch of customers before
 it reads their invoices. Each change re-checks the state it changes, and each event names what
 it reports (``invoice_overdue:<invoice>``, ``customer_suspended:<customer>:<its last change>``), so
@@ -23,14 +23,15 @@ from sqlalchemy.orm import Session
 from kassa.core import periods
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.money import format_micros
+from kassa.core.vocabulary import CustomerStatus, EntryType, InvoiceStatus
 from kassa.currencies.service import currency_exponent
-from kassa.customers.locks import lock_customers
 from kassa.db.engine import Database
 from kassa.db.models import Customer, CustomerClass, Invoice, LedgerEntry
-from kassa.notifications.outbox import emit
+from kassa.events.outbox import emit
+from kassa.ledger.locks import lock_customers
 
-UNPAID = ("issued", "overdue")
-CREDIT_TYPES = ("payment", "manual_credit", "promotional_credit")
+UNPAID = (InvoiceStatus.ISSUED, InvoiceStatus.OVERDUE)
+CREDIT_TYPES = (EntryType.PAYMENT, EntryType.MANUAL_CREDIT, EntryType.PROMOTIONAL_CREDIT)
 DEFAULT_BATCH = 500
 
 
@@ -47,7 +48,9 @@ class Collected:
 
 
 def _overdue_invoice(customer_id: int) -> Exists:
-    return exists().where(Invoice.customer_id == customer_id, Invoice.status == "overdue")
+    return exists().where(
+        Invoice.customer_id == customer_id, Invoice.status == InvoiceStatus.OVERDUE
+    )
 
 
 def settle_invoices(session: Session, customer_id: int) -> list[int]:
@@ -81,7 +84,7 @@ def settle_invoices(session: Session, customer_id: int) -> list[int]:
             session.scalars(
                 update(Invoice)
                 .where(Invoice.id.in_(covered), Invoice.status.in_(UNPAID))
-                .values(status="paid", paid_at=now)
+                .values(status=InvoiceStatus.PAID, paid_at=now)
                 .returning(Invoice.id)
             )
         )
@@ -89,17 +92,22 @@ def settle_invoices(session: Session, customer_id: int) -> list[int]:
         update(Customer)
         .where(
             Customer.id == customer_id,
-            Customer.status == "suspended",
+            Customer.status == CustomerStatus.SUSPENDED,
             ~_overdue_invoice(customer_id),
         )
-        .values(status="active", updated_at=now)
+        .values(status=CustomerStatus.ACTIVE, updated_at=now)
     ).rowcount  # type: ignore[attr-defined]
     if lifted:
         emit(
             session,
             "customer_status_changed",
             customer_id,
-            {"customer_id": customer_id, "from": "suspended", "to": "active", "reason": "paid"},
+            {
+                "customer_id": customer_id,
+                "from": CustomerStatus.SUSPENDED,
+                "to": CustomerStatus.ACTIVE,
+                "reason": "paid",
+            },
         )
     return paid
 
@@ -113,16 +121,18 @@ def due_for_collection(
     # No time zone is more than a day ahead of UTC: nothing due later is overdue yet.
     cutoff = as_of.date() + timedelta(days=1)
     issued = select(Invoice.customer_id.label("customer_id")).where(
-        Invoice.status == "issued", Invoice.due_date < cutoff, Invoice.customer_id > after_id
+        Invoice.status == InvoiceStatus.ISSUED,
+        Invoice.due_date < cutoff,
+        Invoice.customer_id > after_id,
     )
     suspendable = (
         select(Invoice.customer_id.label("customer_id"))
         .join(Customer, Customer.id == Invoice.customer_id)
         .join(CustomerClass, CustomerClass.id == Customer.customer_class_id)
         .where(
-            Invoice.status == "overdue",
+            Invoice.status == InvoiceStatus.OVERDUE,
             Invoice.customer_id > after_id,
-            Customer.status == "active",
+            Customer.status == CustomerStatus.ACTIVE,
             CustomerClass.suspend_after_days.is_not(None),
         )
     )
@@ -161,7 +171,7 @@ def _mark_overdue(session: Session, as_of: datetime, customer_ids: list[int]) ->
         )
         .where(
             Invoice.customer_id.in_(customer_ids),
-            Invoice.status == "issued",
+            Invoice.status == InvoiceStatus.ISSUED,
             Invoice.due_date < as_of.date() + timedelta(days=1),
         )
         .order_by(Invoice.id)
@@ -175,8 +185,8 @@ def _mark_overdue(session: Session, as_of: datetime, customer_ids: list[int]) ->
         return 0
     marked = session.scalars(
         update(Invoice)
-        .where(Invoice.id.in_(list(fallen)), Invoice.status == "issued")
-        .values(status="overdue")
+        .where(Invoice.id.in_(list(fallen)), Invoice.status == InvoiceStatus.ISSUED)
+        .values(status=InvoiceStatus.OVERDUE)
         .returning(Invoice.id)
     ).all()
     for invoice_id in sorted(marked):
@@ -214,9 +224,9 @@ def _suspend(session: Session, as_of: datetime, customer_ids: list[int]) -> int:
         .join(Invoice, Invoice.customer_id == Customer.id)
         .where(
             Customer.id.in_(customer_ids),
-            Customer.status == "active",
+            Customer.status == CustomerStatus.ACTIVE,
             CustomerClass.suspend_after_days.is_not(None),
-            Invoice.status == "overdue",
+            Invoice.status == InvoiceStatus.OVERDUE,
         )
         .order_by(Customer.id, Invoice.due_date, Invoice.id)
     ).all()
@@ -233,10 +243,10 @@ def _suspend(session: Session, as_of: datetime, customer_ids: list[int]) -> int:
             update(Customer)
             .where(
                 Customer.id == customer_id,
-                Customer.status == "active",
+                Customer.status == CustomerStatus.ACTIVE,
                 _overdue_invoice(customer_id),
             )
-            .values(status="suspended", updated_at=now)
+            .values(status=CustomerStatus.SUSPENDED, updated_at=now)
         ).rowcount  # type: ignore[attr-defined]
         if not changed:
             continue

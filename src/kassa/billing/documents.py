@@ -76,6 +76,7 @@ from kassa.core.clock import as_utc, utcnow
 from kassa.core.errors import Conflict
 from kassa.core.money import from_micros, round_to_currency
 from kassa.core.settings import Settings
+from kassa.core.vocabulary import FieldType
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Database
 from kassa.db.models import CustomField, Invoice, InvoiceDocument
@@ -181,7 +182,7 @@ def _customer_fields(session: Session, data: dict[str, Any]) -> list[dict[str, A
         if value is None or value == "":
             continue
         definition = known.get(name)
-        if definition is not None and definition.type == "list" and definition.options:
+        if definition is not None and definition.type == FieldType.LIST and definition.options:
             labels = {str(o.get("value")): o.get("label") for o in definition.options}
             value = labels.get(str(value), value)
         label = definition.label if definition is not None else name.replace("_", " ").title()

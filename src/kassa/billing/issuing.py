@@ -1,49 +1,38 @@
 """Invoices from closed periods: the draft of each (lines, taxes, amounts), then the invoices
-issued together: numbered, inserted with their lines, exclusive taxes posted to the ledger, and
-an ``invoice_issued`` event for each.
+issued together: numbered, inserted with their lines and an ``invoice_issued`` event for each,
+and their exclusive taxes as entries for the ledger.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kassa.billing.bulk import among, insert_many, insert_tuples
+from kassa.billing.drafts import Draft, DueCustomer, Line
 from kassa.billing.numbering import format_number, series_of, take_numbers
-from kassa.billing.taxes import TaxAmount, compute_taxes
+from kassa.billing.taxes import compute_taxes
 from kassa.core.money import MICRO_EXPONENT, format_micros, round_micros
-from kassa.db.models import (
-    BillingPeriod,
-    CustomerClass,
-    Invoice,
-    InvoiceLine,
-    LedgerEntry,
-    OutboxEvent,
-)
+from kassa.core.vocabulary import EntryType, InvoiceStatus
+from kassa.db.fast.bulk import among, insert_many, insert_tuples
+from kassa.db.models import BillingPeriod, CustomerClass, Invoice, InvoiceLine
+from kassa.events.outbox import Event, emit_many
+from kassa.ledger.entries import NewEntry
 
-if TYPE_CHECKING:
-    from kassa.billing.close import DueCustomer
-
-CREDIT_TYPES = ("payment",)
-ENTRY_LABELS = {
-    "usage": "usage",
-    "manual_charge": "Charges",
-    "refund": "Refunds",
-    "manual_credit": "Credits",
-    "promotional_credit": "Promotional credits",
+CREDIT_TYPES = (EntryType.PAYMENT,)
+ENTRY_LABELS: dict[str, str] = {
+    EntryType.USAGE: "usage",
+    EntryType.MANUAL_CHARGE: "Charges",
+    EntryType.REFUND: "Refunds",
+    EntryType.MANUAL_CREDIT: "Credits",
+    EntryType.PROMOTIONAL_CREDIT: "Promotional credits",
 }
-
-
-# An invoice line: position, description, service, entry type, quantity, amount in micros.
-# Built as a tuple (an invoice run makes hundreds of thousands), completed by its invoice's id.
-Line = tuple[int, str, str | None, str, int, int]
+# An invoice line's columns: its invoice's id, then a Line's values.
 LINE_COLUMNS = (
     "invoice_id",
     "position",
@@ -55,32 +44,10 @@ LINE_COLUMNS = (
 )
 
 
-@dataclass
-class Draft:
-    customer: DueCustomer
-    period_id: int
-    start: datetime
-    end: datetime
-    issue_date: date
-    due_date: date
-    template: str
-    inclusive: bool
-    lines: list[Line]
-    taxes: list[TaxAmount]
-    subtotal: int
-    tax_total: int
-    total: int
-    previous_balance: int
-    payments: int
-    amount_due: int
-    number: str = ""
-    invoice_id: int = 0
-
-
 @lru_cache(maxsize=1024)
 def line_description(service: str | None, entry_type: str) -> str:
     label = ENTRY_LABELS.get(entry_type, entry_type.replace("_", " ").capitalize())
-    if entry_type == "usage":
+    if entry_type == EntryType.USAGE:
         return f"{(service or 'Service').replace('_', ' ').capitalize()} usage"
     return f"{label} ({service.replace('_', ' ')})" if service else label
 
@@ -99,7 +66,7 @@ def draft(
     for service, entry_type, count, total in rows:
         if entry_type in CREDIT_TYPES:
             payments -= total
-        elif entry_type != "tax":
+        elif entry_type != EntryType.TAX:
             # Most sums are whole cents already; only the others need rounding.
             amount = total if total % step == 0 else round_micros(total, exponent)
             subtotal += amount
@@ -142,10 +109,11 @@ def draft(
 
 def issue(
     session: Session, drafts: list[Draft], number_format: str, user_id: int | None, now: datetime
-) -> dict[int, int]:
-    """Number and insert the invoices; returns what their taxes add to each customer's balance."""
+) -> list[NewEntry]:
+    """Number and insert the invoices; returns their exclusive taxes' entries, for the caller to
+    post to the ledger."""
     if not drafts:
-        return {}
+        return []
     by_series: dict[str, list[Draft]] = defaultdict(list)
     for draft in drafts:
         by_series[series_of(number_format, draft.issue_date)].append(draft)
@@ -174,7 +142,6 @@ def issue(
         LINE_COLUMNS,
         [(d.invoice_id, *line) for d in drafts for line in d.lines],
     )
-    taxed = _post_exclusive_taxes(session, drafts, user_id, now)
     session.connection().execute(
         update(BillingPeriod)
         .where(among(session, BillingPeriod.id, [d.period_id for d in drafts]))
@@ -184,14 +151,13 @@ def issue(
             .scalar_subquery()
         )
     )
-    insert_many(
+    emit_many(
         session,
-        OutboxEvent,
         [
-            {
-                "customer_id": d.customer.id,
-                "event_type": "invoice_issued",
-                "payload": {
+            Event(
+                "invoice_issued",
+                d.customer.id,
+                {
                     "customer_id": d.customer.id,
                     "invoice_id": d.invoice_id,
                     "number": d.number,
@@ -199,13 +165,12 @@ def issue(
                     "amount_due": format_micros(d.amount_due, d.customer.exponent),
                     "due_date": d.due_date.isoformat(),
                 },
-                "created_at": now,
-                "delivered_at": None,
-            }
+            )
             for d in drafts
         ],
+        created_at=now,
     )
-    return taxed
+    return _tax_entries(drafts, user_id)
 
 
 def _invoice_row(d: Draft, now: datetime) -> dict[str, Any]:
@@ -232,43 +197,32 @@ def _invoice_row(d: Draft, now: datetime) -> dict[str, Any]:
             {"name": t.name, "rate": t.rate, "amount_micros": t.amount_micros} for t in d.taxes
         ],
         "customer_snapshot": {"name": c.name, "email": c.email, "custom_data": c.custom_data},
-        "status": "paid" if d.amount_due <= 0 else "issued",
+        "status": InvoiceStatus.PAID if d.amount_due <= 0 else InvoiceStatus.ISSUED,
         "paid_at": now if d.amount_due <= 0 else None,
         "created_at": now,
     }
 
 
-def _post_exclusive_taxes(
-    session: Session, drafts: list[Draft], user_id: int | None, now: datetime
-) -> dict[int, int]:
-    """Exclusive taxes become ``tax`` entries of the closed period, in the same transaction;
-    returns what they add to each customer's balance, for the caller to update."""
-    entries: list[dict[str, Any]] = []
-    deltas: dict[int, int] = {}
+def _tax_entries(drafts: list[Draft], user_id: int | None) -> list[NewEntry]:
+    """Exclusive taxes become ``tax`` entries of the closed period, for the caller to post in
+    the same transaction."""
+    entries: list[NewEntry] = []
     for d in drafts:
         if d.inclusive or not d.tax_total:
             continue
-        balance = d.customer.balance
         for tax in d.taxes:
             if not tax.amount_micros:
                 continue
-            balance += tax.amount_micros
             entries.append(
-                {
-                    "customer_id": d.customer.id,
-                    "type": "tax",
-                    "amount_micros": tax.amount_micros,
-                    "balance_after_micros": balance,
-                    "currency": d.customer.currency,
-                    "service": None,
-                    "visible_comment": f"{tax.name} {tax.rate}% on invoice {d.number}",
-                    "internal_comment": "",
-                    "user_id": user_id,
-                    "billing_period_id": d.period_id,
-                    "created_at": now,
-                }
+                NewEntry(
+                    customer_id=d.customer.id,
+                    entry_type=EntryType.TAX,
+                    amount_micros=tax.amount_micros,
+                    currency=d.customer.currency,
+                    exponent=d.customer.exponent,
+                    visible_comment=f"{tax.name} {tax.rate}% on invoice {d.number}",
+                    user_id=user_id,
+                    billing_period_id=d.period_id,
+                )
             )
-        deltas[d.customer.id] = balance - d.customer.balance
-        d.customer.balance = balance
-    insert_many(session, LedgerEntry, entries)
-    return deltas
+    return entries

@@ -9,17 +9,16 @@ slow (a step longer than its lease) renews the lease again and is ``running`` on
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, cast
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from kassa.core.vocabulary import BillingRunStatus
 from kassa.db.models import BillingRun
 
 # How long a run stays alive without a transaction (KASSA_BILLING_RUN_LEASE_SECONDS): each of
 # its transactions takes well under a second, so only a dead run goes this long without one.
 DEFAULT_LEASE_SECONDS = 60
-RunStatus = Literal["running", "finished", "failed", "interrupted"]
 LAPSED = (
     "interrupted: the run stopped renewing its lease before it finished (its process died or "
     "was killed); the next run completes its work"
@@ -30,20 +29,26 @@ STOPPED_ON_SHUTDOWN = (
 INTERRUPTED_BY_USER = "interrupted by the user; the next run completes its work"
 
 
-def shown_status(run: BillingRun, now: datetime) -> RunStatus:
+def shown_status(run: BillingRun, now: datetime) -> BillingRunStatus:
     """The run's status as readers see it: a running run whose lease has lapsed is dead even
     before the next run records it."""
-    if run.status == "running" and run.lease_expires_at is not None and run.lease_expires_at < now:
-        return "interrupted"
-    return cast(RunStatus, run.status)
+    running = run.status == BillingRunStatus.RUNNING
+    if running and run.lease_expires_at is not None and run.lease_expires_at < now:
+        return BillingRunStatus.INTERRUPTED
+    return BillingRunStatus(run.status)
 
 
 def expire_lapsed_runs(session: Session, now: datetime) -> int:
     """Mark interrupted the running runs whose lease has lapsed; returns how many."""
     result = session.execute(
         update(BillingRun)
-        .where(BillingRun.status == "running", BillingRun.lease_expires_at < now)
-        .values(status="interrupted", error=LAPSED, finished_at=now, lease_expires_at=None)
+        .where(BillingRun.status == BillingRunStatus.RUNNING, BillingRun.lease_expires_at < now)
+        .values(
+            status=BillingRunStatus.INTERRUPTED,
+            error=LAPSED,
+            finished_at=now,
+            lease_expires_at=None,
+        )
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -59,7 +64,7 @@ def renew_lease(
 ) -> None:
     """Renew the run's lease, adding what its transaction closed and issued."""
     values: dict[str, object] = {
-        "status": "running",
+        "status": BillingRunStatus.RUNNING,
         "error": None,
         "finished_at": None,
         "lease_expires_at": until,
@@ -76,7 +81,7 @@ def renew_lease(
 def end_run(
     session: Session,
     run_id: int,
-    status: str,
+    status: BillingRunStatus,
     finished_at: datetime,
     *,
     error: str | None = None,
@@ -91,6 +96,6 @@ def end_run(
         "invoices_overdue": invoices_overdue,
         "customers_suspended": customers_suspended,
     }
-    if status == "finished":
+    if status == BillingRunStatus.FINISHED:
         values["customers_done"] = BillingRun.customers_total
     session.execute(update(BillingRun).where(BillingRun.id == run_id).values(**values))

@@ -34,6 +34,7 @@ from kassa.billing.run_status import (
 )
 from kassa.core.clock import utcnow
 from kassa.core.errors import NotFound, ValidationFailed
+from kassa.core.vocabulary import BillingRunStatus, BillingRunTrigger
 from kassa.db.engine import Database
 from kassa.db.models import AppSetting, BillingRun, Customer
 
@@ -132,7 +133,7 @@ def start_run(
     actor: Actor | None,
     as_of: datetime | None = None,
     *,
-    triggered_by: str = "api",
+    triggered_by: str = BillingRunTrigger.API,
     number_format: str = "INV-{year}-{seq:06}",
     horizon_days: int = DEFAULT_HORIZON_DAYS,
     lease_seconds: int = DEFAULT_LEASE_SECONDS,
@@ -151,7 +152,7 @@ def start_run(
             insert(BillingRun)
             .values(
                 as_of=as_of,
-                status="running",
+                status=BillingRunStatus.RUNNING,
                 triggered_by=triggered_by,
                 user_id=actor.user_id if actor else None,
                 periods_closed=0,
@@ -195,7 +196,7 @@ def carry_out(
     tally = CloseResult()
     try:
         if not _close_periods(db, run, tally, batch_size, progress, stop) or _stopped(stop):
-            return _ended(db, run, tally, "interrupted", STOPPED_ON_SHUTDOWN)
+            return _ended(db, run, tally, BillingRunStatus.INTERRUPTED, STOPPED_ON_SHUTDOWN)
 
         def renewed(session: Session) -> bool:
             # Collection may take a while: each of its batches keeps the run alive.
@@ -204,15 +205,17 @@ def carry_out(
 
         collected = run_collection(db, run.as_of, batch_size=batch_size, in_each_batch=renewed)
         if not collected.complete:
-            return _ended(db, run, tally, "interrupted", STOPPED_ON_SHUTDOWN)
+            return _ended(db, run, tally, BillingRunStatus.INTERRUPTED, STOPPED_ON_SHUTDOWN)
         overdue, suspended = collected.overdue, collected.suspended
     except KeyboardInterrupt:
-        _ended(db, run, tally, "interrupted", INTERRUPTED_BY_USER)
+        _ended(db, run, tally, BillingRunStatus.INTERRUPTED, INTERRUPTED_BY_USER)
         raise
     except Exception as exc:
-        _ended(db, run, tally, "failed", str(exc)[:2000])
+        _ended(db, run, tally, BillingRunStatus.FAILED, str(exc)[:2000])
         raise
-    return _ended(db, run, tally, "finished", None, overdue=overdue, suspended=suspended)
+    return _ended(
+        db, run, tally, BillingRunStatus.FINISHED, None, overdue=overdue, suspended=suspended
+    )
 
 
 def _stopped(stop: threading.Event | None) -> bool:
@@ -274,14 +277,14 @@ def _ended(
     db: Database,
     run: StartedRun,
     tally: CloseResult,
-    status: str,
+    status: BillingRunStatus,
     error: str | None,
     *,
     overdue: int = 0,
     suspended: int = 0,
 ) -> RunSummary:
     finished = utcnow()
-    collected = status == "finished"
+    collected = status == BillingRunStatus.FINISHED
     with db.transaction() as session:
         end_run(
             session,
@@ -310,7 +313,7 @@ def run_billing(
     actor: Actor | None,
     as_of: datetime | None = None,
     *,
-    triggered_by: str = "api",
+    triggered_by: str = BillingRunTrigger.API,
     number_format: str = "INV-{year}-{seq:06}",
     batch_size: int = DEFAULT_BATCH,
     horizon_days: int = DEFAULT_HORIZON_DAYS,

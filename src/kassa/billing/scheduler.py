@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from kassa.billing.runs import RunSummary, carry_out, start_run, take_scheduler_lease
 from kassa.core.clock import utcnow
 from kassa.core.settings import Settings
+from kassa.core.vocabulary import BillingRunTrigger
 from kassa.db.engine import Database
 
 log = logging.getLogger("kassa.billing.scheduler")
@@ -78,7 +79,7 @@ class BillingScheduler:
             self.db,
             None,
             as_of=utcnow(),
-            triggered_by="scheduler",
+            triggered_by=BillingRunTrigger.SCHEDULER,
             number_format=self.settings.invoice_number_format,
             lease_seconds=self.settings.billing_run_lease_seconds,
         )

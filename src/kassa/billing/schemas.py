@@ -4,8 +4,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from kassa.billing.run_status import RunStatus
 from kassa.core.clock import InputDateTime
+from kassa.core.vocabulary import BillingRunStatus
 
 
 class BillingRunIn(BaseModel):
@@ -18,7 +18,7 @@ class BillingRunIn(BaseModel):
 class BillingRunOut(BaseModel):
     id: int
     as_of: datetime
-    status: RunStatus
+    status: BillingRunStatus
     triggered_by: str
     periods_closed: int
     invoices_issued: int

@@ -144,6 +144,14 @@ def page_business_models(
     return paginate(session, select(BusinessModel), BusinessModel.id, limit=limit, cursor=cursor)
 
 
+def customer_counts(session: Session) -> dict[int, int]:
+    """How many customers each business model has (models nobody uses are left out)."""
+    rows = session.execute(
+        select(Customer.business_model_id, func.count()).group_by(Customer.business_model_id)
+    )
+    return {model_id: count for model_id, count in rows}
+
+
 def get_business_model(session: Session, model_id: int) -> BusinessModel:
     model = session.get(BusinessModel, model_id)
     if model is None:

@@ -28,6 +28,7 @@ from kassa.billing.runs import (
 from kassa.cli.context import CLI_ACTOR, CliProblem, err, out, state
 from kassa.cli.tables import fields, when
 from kassa.core.clock import instant_in_utc, utcnow
+from kassa.core.vocabulary import BillingRunTrigger
 
 EXIT_INTERRUPTED = 130
 AS_OF_EXAMPLE = "2026-12-01T06:00:00Z"
@@ -141,7 +142,7 @@ def bill_run(
                 db,
                 CLI_ACTOR,
                 moment,
-                triggered_by="cli",
+                triggered_by=BillingRunTrigger.CLI,
                 number_format=settings.invoice_number_format,
                 batch_size=batch_size,
                 horizon_days=settings.billing_horizon_days,

@@ -8,8 +8,9 @@ from dataclasses import dataclass, replace
 import typer
 from rich.console import Console
 
-from kassa.auth.actor import Actor, Role
+from kassa.auth.actor import Actor
 from kassa.core.settings import Settings
+from kassa.core.vocabulary import Role
 from kassa.db import migrate
 from kassa.db.engine import Database
 from kassa.db.urls import shown_url, sqlite_file

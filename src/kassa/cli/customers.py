@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 import typer
@@ -12,6 +11,8 @@ from kassa.cli.context import CLI_ACTOR, out, state
 from kassa.cli.tables import fields, row, table, when
 from kassa.core.errors import ValidationFailed
 from kassa.core.ids import MAX_ID
+from kassa.core.periods import BillingPeriod
+from kassa.core.vocabulary import BalanceControl, CustomerStatus
 from kassa.customer_classes.service import list_customer_classes
 from kassa.customers import queries, service
 from kassa.customers.schemas import CustomerIn, CustomerOut
@@ -22,30 +23,6 @@ from kassa.db.models import BusinessModel, CustomerClass
 app = typer.Typer(
     help="Customers: add, list, show.", no_args_is_help=True, rich_markup_mode="markdown"
 )
-
-
-# Typer offers choices through enums; tests keep these equal to the schema's literals.
-class BalanceControlChoice(StrEnum):
-    PREPAID = "prepaid"
-    POSTPAID = "postpaid"
-
-
-class BillingPeriodChoice(StrEnum):
-    DAILY = "daily"
-    WEEKLY = "weekly"
-    SEMIMONTHLY = "semimonthly"
-    MONTHLY = "monthly"
-    MONTHLY_ANNIVERSARY = "monthly_anniversary"
-    THIRTY_DAYS = "thirty_days"
-
-
-class StatusChoice(StrEnum):
-    ACTIVE = "active"
-    BLOCKED = "blocked"
-    SUSPENDED = "suspended"
-    CLOSED = "closed"
-    CREDIT_EXCEEDED = "credit_exceeded"
-    NO_AVAILABLE_FUNDS = "no_available_funds"
 
 
 def _by_id_or_name(
@@ -117,7 +94,7 @@ def _print_customer(customer: CustomerOut, model: str, cls: str) -> None:
 def add(
     ctx: typer.Context,
     name: str = typer.Option(..., "--name", help="Customer name, unique."),
-    balance_control: BalanceControlChoice = typer.Option(
+    balance_control: BalanceControl = typer.Option(
         ...,
         "--balance-control",
         help="prepaid: pays in advance; postpaid: pays invoices, up to a credit limit.",
@@ -135,8 +112,8 @@ def add(
     customer_class: str | None = typer.Option(
         None, "--class", help="Customer class, by id or name. Default: the Default class."
     ),
-    billing_period: BillingPeriodChoice = typer.Option(
-        BillingPeriodChoice.MONTHLY, "--billing-period", help="How often the customer is invoiced."
+    billing_period: BillingPeriod = typer.Option(
+        BillingPeriod.MONTHLY, "--billing-period", help="How often the customer is invoiced."
     ),
     timezone: str = typer.Option(
         "UTC", "--timezone", help="Billing time zone, an IANA name such as Europe/Prague."
@@ -184,7 +161,7 @@ def add(
 def list_customers(
     ctx: typer.Context,
     q: str | None = typer.Option(None, "--q", "--search", "-q", help="Name, part of it, or id."),
-    status: StatusChoice | None = typer.Option(None, "--status", help="Status as shown."),
+    status: CustomerStatus | None = typer.Option(None, "--status", help="Status as shown."),
     customer_class: str | None = typer.Option(
         None, "--class", help="Only customers of this class (id or name)."
     ),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import typer
 
 from kassa.auth import service
-from kassa.auth.actor import Role
 from kassa.cli.context import CLI_ACTOR, out, state
 from kassa.cli.tables import row, table, when
 from kassa.core.errors import Conflict, FieldError, NotFound
 from kassa.core.ids import MAX_ID
+from kassa.core.vocabulary import Role
 from kassa.db.engine import DbSession
 from kassa.db.models import User
 

@@ -6,13 +6,16 @@ from enum import StrEnum
 
 import typer
 
+from kassa.billing import postings
 from kassa.cli.context import CLI_ACTOR, out, state
 from kassa.cli.tables import fields, row, table, when
 from kassa.core.ids import MAX_ID
+from kassa.core.vocabulary import EntryType
 from kassa.currencies.service import currency_exponent
 from kassa.customers import queries
 from kassa.customers.views import customer_view
 from kassa.ledger import transactions
+from kassa.ledger.entries import ENTRY_SIGNS
 from kassa.ledger.schemas import TransactionIn
 
 app = typer.Typer(
@@ -26,29 +29,22 @@ CustomerId = typer.Argument(
 )
 
 
-class TransactionType(StrEnum):
-    PAYMENT = "payment"
-    REFUND = "refund"
-    MANUAL_CHARGE = "manual_charge"
-    MANUAL_CREDIT = "manual_credit"
-    PROMOTIONAL_CREDIT = "promotional_credit"
+class TransactionChoice(StrEnum):
+    """``--type``'s choices, the entry types staff post (``TRANSACTION_TYPES``): Typer offers
+    choices only as an enum's values, and the vocabulary has no enum of that subset."""
 
-
-class EntryType(StrEnum):
-    PAYMENT = "payment"
-    REFUND = "refund"
-    MANUAL_CHARGE = "manual_charge"
-    MANUAL_CREDIT = "manual_credit"
-    PROMOTIONAL_CREDIT = "promotional_credit"
-    USAGE = "usage"
-    TAX = "tax"
+    PAYMENT = EntryType.PAYMENT.value
+    REFUND = EntryType.REFUND.value
+    MANUAL_CHARGE = EntryType.MANUAL_CHARGE.value
+    MANUAL_CREDIT = EntryType.MANUAL_CREDIT.value
+    PROMOTIONAL_CREDIT = EntryType.PROMOTIONAL_CREDIT.value
 
 
 @app.command()
 def add(
     ctx: typer.Context,
     customer_id: int = CustomerId,
-    type_: TransactionType = typer.Option(
+    type_: TransactionChoice = typer.Option(
         ...,
         "--type",
         help="payment, manual_credit and promotional_credit lower what the customer owes; "
@@ -70,8 +66,8 @@ def add(
         }
     )
     db = state(ctx).database()
-    with db.transaction() as session:
-        posted = transactions.post_transaction(session, CLI_ACTOR, customer_id, body)
+    with postings.open_unit(db) as session:
+        posted = postings.post_transaction(session, CLI_ACTOR, customer_id, body)
         customer = queries.get_customer(session, customer_id)
         shown = customer_view(session, customer)
     cur = posted.currency
@@ -133,7 +129,7 @@ def list_entries(
             right=("ID", "Amount", "Balance after"),
         )
         for entry in shown:
-            sign = "-" if entry.type in ("payment", "manual_credit", "promotional_credit") else "+"
+            sign = "-" if ENTRY_SIGNS[EntryType(entry.type)] < 0 else "+"
             result.add_row(
                 *row(
                     entry.id,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import typer
 
 from kassa.auth import service, throttle
-from kassa.auth.actor import Role
 from kassa.auth.passwords import hash_password
 from kassa.cli.context import CLI_ACTOR, out, state
 from kassa.cli.tables import row, table, when
+from kassa.core.vocabulary import Role, ThrottleScope
 
 app = typer.Typer(
     help="Users: create and list them, set passwords, disable and enable them, lift sign-in locks.",
@@ -161,10 +161,10 @@ def unlock(
     with db.transaction() as session:
         if username is not None:
             service.get_user_by_name(session, username)
-            scope, key = throttle.USER, username
+            scope, key = ThrottleScope.USER, username
         else:
             assert address is not None
-            scope, key = throttle.ADDRESS, address
+            scope, key = ThrottleScope.ADDRESS, address
         lifted = throttle.lift(session, CLI_ACTOR, scope, key)
     shown = f"'{username}'" if username is not None else f"address {address}"
     if lifted:

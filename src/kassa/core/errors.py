@@ -1,4 +1,5 @@
-"""Domain errors. Each carries a stable ``code``; adapters map the class to a status once."""
+"""Domain errors. Each carries a stable ``code``, and the HTTP status both adapters (the JSON
+API and the web UI) answer it with: the one error-to-status table is these classes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ class FieldError:
 class KassaError(Exception):
     code: str = "error"
     title: str = "Request failed"
+    http_status: int = 400
 
     def __init__(
         self,
@@ -35,6 +37,7 @@ class KassaError(Exception):
 class NotFound(KassaError):
     code = "not_found"
     title = "Not found"
+    http_status = 404
 
 
 class Conflict(KassaError):
@@ -42,11 +45,13 @@ class Conflict(KassaError):
 
     code = "conflict"
     title = "Conflict"
+    http_status = 409
 
 
 class ValidationFailed(KassaError):
     code = "validation_failed"
     title = "Invalid input"
+    http_status = 422
 
     @classmethod
     def field(cls, field: str, message: str, *, code: str | None = None) -> ValidationFailed:
@@ -56,16 +61,19 @@ class ValidationFailed(KassaError):
 class InsufficientFunds(KassaError):
     code = "insufficient_funds"
     title = "Insufficient funds"
+    http_status = 402
 
 
 class Forbidden(KassaError):
     code = "forbidden"
     title = "Forbidden"
+    http_status = 403
 
 
 class Unauthorized(KassaError):
     code = "unauthorized"
     title = "Authentication required"
+    http_status = 401
 
 
 class RetryLater(KassaError):
@@ -79,6 +87,7 @@ class RetryLater(KassaError):
 class TooManyAttempts(RetryLater):
     code = "too_many_attempts"
     title = "Too many attempts"
+    http_status = 429
 
 
 class Overloaded(RetryLater):
@@ -86,6 +95,7 @@ class Overloaded(RetryLater):
 
     code = "overloaded"
     title = "Busy"
+    http_status = 503
 
 
 class FieldErrors:

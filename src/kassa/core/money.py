@@ -9,8 +9,13 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
+from kassa.core.errors import ValidationFailed
+
 MICROS_PER_UNIT = 1_000_000
 MICRO_EXPONENT = 6
+# Rated usage (reservations, commits, usage records) may carry this many decimals in any
+# currency.
+RATED_DECIMALS = 6
 # BIGINT micros hold about 9.2e12 units; keep well inside so sums cannot overflow.
 MAX_AMOUNT = Decimal("1000000000000")
 # How far a balance, and a customer's reservations together, may go (either way, for the
@@ -93,6 +98,14 @@ def to_micros(amount: Decimal) -> int:
     if scaled != scaled.to_integral_value():
         raise AmountError("must have at most 6 decimal places")
     return int(scaled)
+
+
+def amount_micros(value: Decimal, *, field: str, max_decimals: int) -> int:
+    """A positive amount with no more decimals than allowed, in micros; else a 422 on ``field``."""
+    try:
+        return to_micros(check_amount(value, max_decimals=max_decimals, allow_zero=False))
+    except AmountError as exc:
+        raise ValidationFailed.field(field, str(exc)) from exc
 
 
 def from_micros(micros: int) -> Decimal:

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from kassa.core.vocabulary import Vocabulary
 
-class BillingPeriod(StrEnum):
+
+class BillingPeriod(Vocabulary):
     DAILY = "daily"
     WEEKLY = "weekly"
     SEMIMONTHLY = "semimonthly"

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FieldType = Literal["text", "number", "date", "datetime", "list"]
-FIELD_TYPES: tuple[str, ...] = ("text", "number", "date", "datetime", "list")
+from kassa.core.vocabulary import FieldType
 
 
 class ListOption(BaseModel):

@@ -12,6 +12,7 @@ from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldErrors, NotFound
+from kassa.core.vocabulary import FieldType
 from kassa.custom_fields.schemas import (
     CustomFieldIn,
     CustomFieldOut,
@@ -50,7 +51,7 @@ def _apply_definition(field: CustomField, values: dict[str, Any], errors: FieldE
         field.label = label
     for key in ("min_length", "max_length"):
         if key in values:
-            if values[key] is not None and field.type != "text":
+            if values[key] is not None and field.type != FieldType.TEXT:
                 errors.add(key, "applies to text fields only")
             setattr(field, key, values[key])
     if (
@@ -63,7 +64,7 @@ def _apply_definition(field: CustomField, values: dict[str, Any], errors: FieldE
         if key in values:
             if values[key] is None:
                 setattr(field, attr, None)
-            elif field.type not in ("number", "date", "datetime"):
+            elif field.type not in (FieldType.NUMBER, FieldType.DATE, FieldType.DATETIME):
                 errors.add(key, "applies to number, date and datetime fields only")
             else:
                 try:
@@ -75,7 +76,7 @@ def _apply_definition(field: CustomField, values: dict[str, Any], errors: FieldE
         if options is None:
             # Clearing is a change too: a list field left without options is refused below.
             field.options = None
-        elif field.type != "list":
+        elif field.type != FieldType.LIST:
             errors.add("options", "apply to list fields only")
         else:
             seen: set[str] = set()
@@ -89,7 +90,7 @@ def _apply_definition(field: CustomField, values: dict[str, Any], errors: FieldE
                 seen.add(value)
                 cleaned.append({"label": label or value, "value": value})
             field.options = cleaned
-    if field.type == "list" and not field.options:
+    if field.type == FieldType.LIST and not field.options:
         errors.add("options", "a list field needs at least one option")
     if not errors.items and "default" in values:
         default = values["default"]
@@ -140,6 +141,16 @@ def page_custom_fields(
     session: Session, *, limit: int | None, cursor: str | None
 ) -> tuple[list[CustomField], str | None]:
     return paginate(session, select(CustomField), CustomField.id, limit=limit, cursor=cursor)
+
+
+def class_counts(session: Session) -> dict[int, int]:
+    """In how many customer classes each custom field is enabled (unused fields are left out)."""
+    rows = session.execute(
+        select(CustomerClassField.custom_field_id, func.count()).group_by(
+            CustomerClassField.custom_field_id
+        )
+    )
+    return {field_id: count for field_id, count in rows}
 
 
 def get_custom_field(session: Session, field_id: int) -> CustomField:

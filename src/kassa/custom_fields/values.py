@@ -12,6 +12,7 @@ from typing import Any
 
 from kassa.core.clock import OUT_OF_RANGE
 from kassa.core.money import EXACT, AmountError, parse_amount
+from kassa.core.vocabulary import FieldType
 from kassa.db.models import CustomField
 
 
@@ -51,9 +52,9 @@ def parse_datetime(value: Any) -> datetime:
 
 
 def parse_limit(field_type: str, value: Any) -> Decimal | date | datetime:
-    if field_type == "number":
+    if field_type == FieldType.NUMBER:
         return parse_number(value)
-    if field_type == "date":
+    if field_type == FieldType.DATE:
         return parse_date(value)
     return parse_datetime(value)
 
@@ -76,7 +77,7 @@ def _json_number(value: Decimal) -> int | str:
 
 def check_value(field: CustomField, value: Any) -> Any:
     """The normalized value, or ValueProblem with a message fit to show beside the field."""
-    if field.type == "text":
+    if field.type == FieldType.TEXT:
         if not isinstance(value, str):
             raise ValueProblem("must be text")
         text = value.strip()
@@ -85,12 +86,12 @@ def check_value(field: CustomField, value: Any) -> Any:
         if field.max_length is not None and len(text) > field.max_length:
             raise ValueProblem(f"must be at most {field.max_length} characters")
         return text
-    if field.type == "list":
+    if field.type == FieldType.LIST:
         allowed = [o["value"] for o in field.options or []]
         if not isinstance(value, str) or value not in allowed:
             raise ValueProblem(f"must be one of: {', '.join(allowed)}")
         return value
-    if field.type == "number" and isinstance(value, bool):
+    if field.type == FieldType.NUMBER and isinstance(value, bool):
         raise ValueProblem("must be a number")
     parsed = parse_limit(field.type, value)
     low = parse_limit(field.type, field.min_value) if field.min_value is not None else None

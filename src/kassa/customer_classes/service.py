@@ -29,7 +29,7 @@ from kassa.customer_classes.schemas import (
 from kassa.db.models import Customer, CustomerClass, CustomerClassField, CustomField
 from kassa.db.pagination import paginate
 from kassa.db.unique import flush_or_conflict
-from kassa.notifications.events import EVENTS
+from kassa.events.types import EVENTS
 
 DEFAULT_CLASS_NAME = "Default"
 BUILT_IN_TEMPLATES = ("standard", "none")

@@ -11,7 +11,7 @@ from kassa.core.errors import NotFound, ValidationFailed
 from kassa.core.ids import id_from_text
 from kassa.core.names import name_key
 from kassa.core.pagination import check_limit
-from kassa.customers.schemas import SHOWN_STATUSES
+from kassa.core.vocabulary import CustomerStatus
 from kassa.customers.status import shown_status_sql
 from kassa.db.models import Customer
 from kassa.db.pagination import paginate
@@ -23,11 +23,8 @@ MAX_SEARCH_LENGTH = 200
 _NAME_SEARCH = table("customer_search", column("rowid", Integer))
 
 
-def get_customer(session: Session, customer_id: int, *, for_update: bool = False) -> Customer:
-    stmt = select(Customer).where(Customer.id == customer_id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    customer = session.scalar(stmt)
+def get_customer(session: Session, customer_id: int) -> Customer:
+    customer = session.scalar(select(Customer).where(Customer.id == customer_id))
     if customer is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
     return customer
@@ -92,8 +89,8 @@ def list_customers(
             raise ValidationFailed.field("q", f"must be at most {MAX_SEARCH_LENGTH} characters")
         stmt, order = _search(stmt, session, q)
     if status:
-        if status not in SHOWN_STATUSES:
-            raise ValidationFailed.field("status", f"must be one of {', '.join(SHOWN_STATUSES)}")
+        if status not in tuple(CustomerStatus):
+            raise ValidationFailed.field("status", f"must be one of {', '.join(CustomerStatus)}")
         stmt = stmt.where(shown_status_sql() == status)
     if customer_class_id is not None:
         stmt = stmt.where(Customer.customer_class_id == customer_class_id)

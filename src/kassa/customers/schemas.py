@@ -1,20 +1,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kassa.core.amounts import OptionalAmount
 from kassa.core.ids import Id
-
-BalanceControl = Literal["prepaid", "postpaid"]
-BillingPeriodName = Literal[
-    "daily", "weekly", "semimonthly", "monthly", "monthly_anniversary", "thirty_days"
-]
-StatusAction = Literal["block", "unblock", "close"]
-STORED_STATUSES = ("active", "blocked", "suspended", "closed")
-SHOWN_STATUSES = (*STORED_STATUSES, "credit_exceeded", "no_available_funds")
+from kassa.core.periods import BillingPeriod
+from kassa.core.vocabulary import BalanceControl, CustomerAction
 
 
 class CustomerIn(BaseModel):
@@ -26,7 +20,7 @@ class CustomerIn(BaseModel):
     available_funds: OptionalAmount = None
     business_model_id: Id
     customer_class_id: Id | None = None
-    billing_period: BillingPeriodName = "monthly"
+    billing_period: BillingPeriod = BillingPeriod.MONTHLY
     billing_timezone: str = Field(default="UTC", max_length=64)
     email: str | None = Field(default=None, max_length=254)
     custom_data: dict[str, Any] = Field(default_factory=dict)
@@ -38,7 +32,7 @@ class CustomerPatch(BaseModel):
     credit_limit: OptionalAmount = None
     business_model_id: Id | None = None
     customer_class_id: Id | None = None
-    billing_period: BillingPeriodName | None = None
+    billing_period: BillingPeriod | None = None
     billing_timezone: str | None = Field(default=None, max_length=64)
     email: str | None = Field(default=None, max_length=254)
     custom_data: dict[str, Any] | None = None
@@ -50,7 +44,7 @@ class CustomerPatch(BaseModel):
 
 class StatusChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    action: StatusAction
+    action: CustomerAction
 
 
 class CustomerOut(BaseModel):

@@ -12,7 +12,6 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
 
 from kassa.auth import audit
 from kassa.auth.actor import Actor
@@ -21,15 +20,16 @@ from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldError, FieldErrors, ValidationFailed
 from kassa.core.money import AmountError, check_amount, to_micros
 from kassa.core.names import MAX_KEY_LENGTH, clean_name, key_too_long, name_key
+from kassa.core.vocabulary import BalanceControl, CustomerAction, CustomerStatus, EntryType
 from kassa.currencies.service import get_currency, require_enabled
 from kassa.custom_fields.values import validate_custom_data
 from kassa.customer_classes.service import default_class, enabled_fields, get_customer_class
 from kassa.customers import references
-from kassa.customers.queries import get_customer
 from kassa.customers.schemas import CustomerIn, CustomerPatch
 from kassa.db.models import BusinessModel, Customer, CustomerClass, CustomField
 from kassa.db.unique import flush_or_conflict
 from kassa.ledger.entries import append_entry, initial_alert_level
+from kassa.ledger.locks import lock_customer_to_edit
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 IMMUTABLE_FIELDS = ("currency", "balance_control", "available_funds")
@@ -174,7 +174,7 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
         errors.add("currency", f"customers of class '{cls.name}' are charged in {cls.currency}")
     credit_limit: int | None
     funds = 0
-    if data.balance_control == "prepaid":
+    if data.balance_control == BalanceControl.PREPAID:
         if data.credit_limit is not None:
             errors.add("credit_limit", "a prepaid customer has no credit limit; leave it empty")
         credit_limit = 0
@@ -208,7 +208,7 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
         "billing_timezone": timezone,
         "email": email,
         "custom_data": custom_data,
-        "status": "active",
+        "status": CustomerStatus.ACTIVE,
         # Where the balance already stands, so no event fires for it. Initial funds start at
         # level 0 and the payment below moves the balance there.
         "alert_level": 0
@@ -226,24 +226,29 @@ def create_customer(session: Session, actor: Actor, data: CustomerIn) -> Custome
         customer_id = session.connection().execute(_INSERT_CUSTOMER, values).scalar_one()
     except IntegrityError as exc:
         raise _name_taken(name) from exc
-    customer = Customer(id=customer_id, **values)
-    # The row is written: the object joins the session as loaded, without a second INSERT.
-    make_transient_to_detached(customer)
-    session.add(customer)
     if funds:
         posted = append_entry(
             session,
             actor,
-            customer_id=customer.id,
-            entry_type="payment",
+            customer_id=customer_id,
+            entry_type=EntryType.PAYMENT,
             amount_micros=funds,
-            currency=customer.currency,
+            currency=currency_code,
             exponent=exponent,
             visible_comment="Initial available funds",
             field="available_funds",
         )
-        set_committed_value(customer, "balance_micros", posted.balance_after_micros)
+        values["balance_micros"] = posted.balance_after_micros
+    customer = _as_loaded(session, Customer(id=customer_id, **values))
     audit.record(session, actor, "create", "customer", customer.id, after=snapshot(customer))
+    return customer
+
+
+def _as_loaded(session: Session, customer: Customer) -> Customer:
+    """``customer``, whose row the statements above wrote, in the session as if read back: it
+    is neither inserted again at the next flush nor selected to be returned."""
+    make_transient_to_detached(customer)
+    session.add(customer)
     return customer
 
 
@@ -259,8 +264,8 @@ def update_customer(
         if field in values:
             errors.add(field, "cannot be changed after the customer is created")
     errors.raise_if_any(code="immutable_field")
-    customer = get_customer(session, customer_id, for_update=True)
-    if customer.status == "closed":
+    customer = lock_customer_to_edit(session, customer_id)
+    if customer.status == CustomerStatus.CLOSED:
         raise Conflict(f"customer {customer.id} is closed", code="customer_closed")
     before = snapshot(customer)
     # The customer's currency may have been disabled since; that only stops new customers.
@@ -292,7 +297,7 @@ def _apply_patch(
         customer.name = _check_name(session, values["name"], errors, customer.id)
         customer.name_key = name_key(customer.name)
     if "credit_limit" in values:
-        if customer.balance_control == "prepaid":
+        if customer.balance_control == BalanceControl.PREPAID:
             if values["credit_limit"] is not None:
                 errors.add("credit_limit", "a prepaid customer has no credit limit")
         elif values["credit_limit"] is None:
@@ -334,19 +339,25 @@ def _apply_patch(
             customer.customer_class_id = target.id
 
 
-TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "block": (("active", "suspended"), "blocked"),
-    "unblock": (("blocked",), "active"),
-    "close": (("active", "blocked", "suspended"), "closed"),
+TRANSITIONS: dict[str, tuple[tuple[CustomerStatus, ...], CustomerStatus]] = {
+    CustomerAction.BLOCK: (
+        (CustomerStatus.ACTIVE, CustomerStatus.SUSPENDED),
+        CustomerStatus.BLOCKED,
+    ),
+    CustomerAction.UNBLOCK: ((CustomerStatus.BLOCKED,), CustomerStatus.ACTIVE),
+    CustomerAction.CLOSE: (
+        (CustomerStatus.ACTIVE, CustomerStatus.BLOCKED, CustomerStatus.SUSPENDED),
+        CustomerStatus.CLOSED,
+    ),
 }
 
 
 def change_status(session: Session, actor: Actor, customer_id: int, action: str) -> Customer:
-    customer = get_customer(session, customer_id, for_update=True)
+    customer = lock_customer_to_edit(session, customer_id)
     if action not in TRANSITIONS:
         raise ValidationFailed.field("action", "must be block, unblock or close")
     allowed_from, target = TRANSITIONS[action]
-    if customer.status == "closed":
+    if customer.status == CustomerStatus.CLOSED:
         raise Conflict(f"customer {customer.id} is closed", code="customer_closed")
     if customer.status not in allowed_from:
         raise Conflict(

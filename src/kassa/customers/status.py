@@ -1,4 +1,7 @@
-"""The status a customer shows: stored states first, then what the balance says (DESIGN §5)."""
+"""The status a customer shows: stored states first, then what the balance says.
+
+The order is docs/architecture.md §2's.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +9,43 @@ from typing import Any
 
 from sqlalchemy import and_, case
 
+from kassa.core.vocabulary import BalanceControl, CustomerStatus
 from kassa.db.models import Customer
 
 
 def shown_status(
     status: str, balance_control: str, balance: int, reserved: int, credit_limit: int | None
 ) -> str:
-    if status != "active":
+    if status != CustomerStatus.ACTIVE:
         return status
-    if balance_control == "postpaid":
+    if balance_control == BalanceControl.POSTPAID:
         if credit_limit is not None and balance >= credit_limit:
-            return "credit_exceeded"
-        return "active"
+            return CustomerStatus.CREDIT_EXCEEDED
+        return CustomerStatus.ACTIVE
     if (credit_limit or 0) - balance - reserved <= 0:
-        return "no_available_funds"
-    return "active"
+        return CustomerStatus.NO_AVAILABLE_FUNDS
+    return CustomerStatus.ACTIVE
 
 
 def shown_status_sql() -> Any:
     """The same rule as :func:`shown_status`, as a SQL expression for filtering lists."""
     return case(
-        (Customer.status != "active", Customer.status),
+        (Customer.status != CustomerStatus.ACTIVE, Customer.status),
         (
             and_(
-                Customer.balance_control == "postpaid",
+                Customer.balance_control == BalanceControl.POSTPAID,
                 Customer.credit_limit_micros.is_not(None),
                 Customer.balance_micros >= Customer.credit_limit_micros,
             ),
-            "credit_exceeded",
+            CustomerStatus.CREDIT_EXCEEDED.value,
         ),
         (
             and_(
-                Customer.balance_control == "prepaid",
+                Customer.balance_control == BalanceControl.PREPAID,
                 Customer.credit_limit_micros - Customer.balance_micros - Customer.reserved_micros
                 <= 0,
             ),
-            "no_available_funds",
+            CustomerStatus.NO_AVAILABLE_FUNDS.value,
         ),
-        else_="active",
+        else_=CustomerStatus.ACTIVE.value,
     )

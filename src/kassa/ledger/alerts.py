@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import update
 
 from kassa.core.money import format_micros
+from kassa.core.vocabulary import BalanceControl
 from kassa.db.engine import Unit
 from kassa.db.models import Customer
-from kassa.notifications.outbox import emit
+from kassa.events.outbox import emit
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class BalanceState:
 
 def thresholds(state: BalanceState) -> list[tuple[str, int, dict[str, Any]]]:
     """(event, balance at which it fires, extra payload), in ascending order."""
-    if state.balance_control == "prepaid":
+    if state.balance_control == BalanceControl.PREPAID:
         # Funds are depleted once nothing is left: balance (what is owed) reaches zero.
         return [("funds_depleted", 0, {})]
     limit = state.credit_limit_micros

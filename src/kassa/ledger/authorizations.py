@@ -1,63 +1,47 @@
-"""Real-time authorization: reserve, extend, commit, release (DESIGN §4).
+"""Real-time authorization: reserve, extend, commit, release (docs/architecture.md §5 and §6).
 
 Each call is one short transaction of a few statements. Calls for one customer queue in order
 (kassa.ledger.queue) before they lock rows, and rows are locked in one order — an
-authorization before its customer — except where reserve sweeps expired holds, which skips
-any row another transaction holds, so no two calls can wait on each other.
+authorization before its customer (kassa.ledger.locks) — except where reserve sweeps expired
+holds, which skips any row another transaction holds, so no two calls can wait on each other.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, ValidationFailed
-from kassa.core.money import MAX_BALANCE_MICROS, format_micros
+from kassa.core.money import MAX_BALANCE_MICROS, RATED_DECIMALS, amount_micros, format_micros
+from kassa.core.vocabulary import AuthorizationStatus, CustomerStatus, EntryType
 from kassa.currencies.service import currency_exponent
-from kassa.db.engine import Unit
-from kassa.db.models import Authorization, BusinessModel, Customer
-from kassa.db.prepared import Prepared
+from kassa.db.engine import Database, Unit
+from kassa.db.fast.prepared import Prepared
+from kassa.db.models import Authorization, Customer
+from kassa.ledger.authorization_queries import AuthorizationRecord, AuthorizationView
 from kassa.ledger.entries import append_entry
 from kassa.ledger.holds import available_micros
-from kassa.ledger.queue import customer_queue
+from kassa.ledger.locks import (
+    LOCK_AUTHORIZATION,
+    LOCK_CUSTOMER_TO_RESERVE,
+    lock_lapsed_holds,
+    lock_lapsed_holds_of,
+)
 from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn, ReserveIn
-from kassa.ledger.transactions import RATED_DECIMALS, amount_micros
 
 
-@dataclass
-class AuthorizationRecord:
-    """An authorization's columns, read or written by the hot path without the ORM."""
-
-    id: int
-    customer_id: int
-    service: str
-    session_id: str | None
-    status: str
-    currency: str
-    amount_micros: int
-    held_micros: int
-    committed_micros: int | None
-    entry_id: int | None
-    user_id: int | None
-    created_at: datetime
-    updated_at: datetime
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class AuthorizationView:
-    """An authorization and the customer's available funds right after the call."""
-
-    row: AuthorizationRecord | Authorization
-    available_funds_micros: int | None
-    exponent: int
+def open_unit(db: Database) -> AbstractContextManager[Connection]:
+    """The transaction reserve, extend, commit and release run in, for the edge to open and
+    commit: a bare Core connection (``Database.core_transaction``). Their statements are all
+    Core, and building an ORM session would cost more than a reserve's statements on SQLite."""
+    return db.core_transaction()
 
 
 def _reservations_too_large(field: str, currency: str, exponent: int) -> ValidationFailed:
@@ -77,39 +61,18 @@ def business_model_services(raw: object) -> list[str]:
 
 _auths = cast(Table, Authorization.__table__)
 _customers = cast(Table, Customer.__table__)
-_models = cast(Table, BusinessModel.__table__)
-_AUTH_COLUMNS = [_auths.c[name] for name in AuthorizationRecord.__dataclass_fields__]
 
-_LOCK_CUSTOMER = Prepared(
-    select(
-        _customers.c.status,
-        _customers.c.currency,
-        _customers.c.credit_limit_micros,
-        _customers.c.balance_micros,
-        _customers.c.reserved_micros,
-        _models.c.services,
-        customer_queue(_customers.c.id),
-    )
-    .join(_models, _models.c.id == _customers.c.business_model_id)
-    .where(_customers.c.id == bindparam("cid"))
-    .with_for_update(of=_customers)
-)
 _HOLD = Prepared(
     update(_customers)
     .where(_customers.c.id == bindparam("cid"))
     .values(reserved_micros=_customers.c.reserved_micros + bindparam("amount"))
 )
 _INSERT_AUTH = Prepared(insert(_auths).returning(_auths.c.id))
-_LOCK_AUTH = Prepared(
-    select(*_AUTH_COLUMNS, customer_queue(_auths.c.customer_id))
-    .where(_auths.c.id == bindparam("aid"))
-    .with_for_update()
-)
 _EXTEND_HOLD = Prepared(
     update(_customers)
     .where(
         _customers.c.id == bindparam("cid"),
-        _customers.c.status == "active",
+        _customers.c.status == CustomerStatus.ACTIVE,
         _customers.c.reserved_micros <= bindparam("room"),
         _customers.c.credit_limit_micros.is_(None)
         | (
@@ -169,22 +132,14 @@ def sweep_customer(session: Unit, customer_id: int, now: datetime) -> int:
     """Expire this customer's lapsed reservations; returns the micros freed.
 
     The caller holds the customer's row; rows another call is committing are skipped."""
-    lapsed = session.execute(
-        select(Authorization.id, Authorization.held_micros)
-        .where(
-            Authorization.customer_id == customer_id,
-            Authorization.status == "reserved",
-            Authorization.expires_at <= now,
-        )
-        .with_for_update(skip_locked=True)
-    ).all()
+    lapsed = lock_lapsed_holds_of(session, customer_id, now)
     if not lapsed:
         return 0
     freed = sum(row.held_micros for row in lapsed)
     session.execute(
         update(Authorization)
         .where(Authorization.id.in_([row.id for row in lapsed]))
-        .values(status="expired", held_micros=0, updated_at=now)
+        .values(status=AuthorizationStatus.EXPIRED, held_micros=0, updated_at=now)
     )
     session.execute(
         update(Customer)
@@ -196,11 +151,11 @@ def sweep_customer(session: Unit, customer_id: int, now: datetime) -> int:
 
 def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> AuthorizationView:
     now = utcnow()
-    row = _LOCK_CUSTOMER.first(session, {"cid": customer_id})
+    row = LOCK_CUSTOMER_TO_RESERVE.first(session, {"cid": customer_id})
     if row is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
     status, currency, limit, balance, reserved, offered, _ = row
-    if status == "closed":
+    if status == CustomerStatus.CLOSED:
         raise Conflict(f"customer {customer_id} is closed", code="customer_closed")
     services = business_model_services(offered)
     if data.service not in services:
@@ -216,7 +171,7 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
         least = amount_micros(data.min_amount, field="min_amount", max_decimals=RATED_DECIMALS)
         if least > wanted:
             raise ValidationFailed.field("min_amount", "must not be more than amount")
-    if status != "active":
+    if status != CustomerStatus.ACTIVE:
         raise Forbidden(
             f"customer {customer_id} is {status}",
             code="customer_not_active",
@@ -246,7 +201,7 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
         customer_id=customer_id,
         service=data.service,
         session_id=data.session_id,
-        status="reserved",
+        status=AuthorizationStatus.RESERVED,
         currency=currency,
         amount_micros=granted,
         held_micros=granted,
@@ -263,12 +218,13 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
 
 
 def _lock(session: Unit, authorization_id: int) -> AuthorizationRecord:
-    row = _LOCK_AUTH.first(session, {"aid": authorization_id})
+    row = LOCK_AUTHORIZATION.first(session, {"aid": authorization_id})
     if row is None:
         raise NotFound(
             f"authorization {authorization_id} does not exist", code="authorization_not_found"
         )
-    return AuthorizationRecord(*row[: len(_AUTH_COLUMNS)])
+    # The authorization's columns, then the customer's queue.
+    return AuthorizationRecord(*row[:-1])
 
 
 def _not_open(auth: AuthorizationRecord) -> Conflict:
@@ -282,7 +238,7 @@ def _not_open(auth: AuthorizationRecord) -> Conflict:
 def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -> AuthorizationView:
     now = utcnow()
     auth = _lock(session, authorization_id)
-    if auth.status != "reserved":
+    if auth.status != AuthorizationStatus.RESERVED:
         raise _not_open(auth)
     if auth.expires_at <= now:
         raise Conflict(
@@ -298,10 +254,12 @@ def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -
     if granted is None:
         limit, balance, reserved, status = _FUNDS.one(session, {"cid": auth.customer_id})
         available = available_micros(limit, balance, reserved)
-        if status != "active":
+        if status != CustomerStatus.ACTIVE:
             raise Forbidden(
                 f"customer {auth.customer_id} is {status}",
-                code="customer_not_active" if status != "closed" else "customer_closed",
+                code="customer_not_active"
+                if status != CustomerStatus.CLOSED
+                else "customer_closed",
                 extra={"customer_status": status},
             )
         if reserved + more > MAX_BALANCE_MICROS:
@@ -330,7 +288,7 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
     """Post the used amount as one usage entry. Past expiry too: usage that happened is billed."""
     now = utcnow()
     auth = _lock(session, authorization_id)
-    if auth.status not in ("reserved", "expired"):
+    if auth.status not in (AuthorizationStatus.RESERVED, AuthorizationStatus.EXPIRED):
         raise _not_open(auth)
     used = amount_micros(data.amount, field="amount", max_decimals=RATED_DECIMALS)
     exponent = currency_exponent(session, auth.currency)
@@ -344,7 +302,7 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
         session,
         actor,
         customer_id=auth.customer_id,
-        entry_type="usage",
+        entry_type=EntryType.USAGE,
         amount_micros=used,
         currency=auth.currency,
         exponent=exponent,
@@ -357,7 +315,7 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
     _save(
         session,
         auth,
-        status="committed",
+        status=AuthorizationStatus.COMMITTED,
         held_micros=0,
         committed_micros=used,
         entry_id=posted.entry_id,
@@ -369,14 +327,14 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
 def release(session: Unit, actor: Actor, authorization_id: int) -> AuthorizationView:
     now = utcnow()
     auth = _lock(session, authorization_id)
-    if auth.status not in ("reserved", "expired"):
+    if auth.status not in (AuthorizationStatus.RESERVED, AuthorizationStatus.EXPIRED):
         raise _not_open(auth)
     if auth.held_micros:
         funds = _RELEASE_HOLD.one(session, {"cid": auth.customer_id, "amount": auth.held_micros})
     else:
         # Swept already: nothing to give back, so the customer's row is read, not written.
         funds = _FUNDS.one(session, {"cid": auth.customer_id})[:3]
-    _save(session, auth, status="released", held_micros=0, updated_at=now)
+    _save(session, auth, status=AuthorizationStatus.RELEASED, held_micros=0, updated_at=now)
     return AuthorizationView(
         auth, available_micros(*funds), currency_exponent(session, auth.currency)
     )
@@ -385,19 +343,13 @@ def release(session: Unit, actor: Actor, authorization_id: int) -> Authorization
 def sweep_expired(session: Session, *, limit: int = 1000) -> int:
     """Release lapsed reservations everywhere (the periodic sweeper); returns how many."""
     now = utcnow()
-    lapsed = session.execute(
-        select(Authorization.id, Authorization.customer_id, Authorization.held_micros)
-        .where(Authorization.status == "reserved", Authorization.expires_at <= now)
-        .order_by(Authorization.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
+    lapsed = lock_lapsed_holds(session, now, limit)
     if not lapsed:
         return 0
     session.execute(
         update(Authorization)
         .where(Authorization.id.in_([row.id for row in lapsed]))
-        .values(status="expired", held_micros=0, updated_at=now)
+        .values(status=AuthorizationStatus.EXPIRED, held_micros=0, updated_at=now)
     )
     freed: dict[int, int] = {}
     for row in lapsed:

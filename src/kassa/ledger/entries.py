@@ -1,35 +1,45 @@
 """Appending to the ledger: the only way a balance ever changes.
 
-The hot path runs prepared Core statements on the session's connection: the balance update
-returns what the caller needs, so no row is read twice and no ORM object is loaded.
+Every entry moves its customer's balance by its amount in the same transaction, so the sum of
+a customer's entries is its balance, and no balance goes past ``MAX_BALANCE_MICROS`` either way.
+
+``append_entry`` posts one entry, on the hot path: prepared Core statements on the session's
+connection, whose balance update returns what the caller needs, so no row is read twice and no
+ORM object is loaded. ``append_entries`` posts a batch (a bill run's taxes), set-based: one
+statement for the entries and one for the balances. The sign convention is in
+docs/architecture.md §2.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import ValidationFailed
 from kassa.core.money import MAX_BALANCE_MICROS, format_micros
+from kassa.core.vocabulary import EntryType
 from kassa.db.engine import Unit
+from kassa.db.fast.bulk import insert_many, update_many
+from kassa.db.fast.prepared import Prepared
 from kassa.db.models import Customer, CustomerClass, LedgerEntry
-from kassa.db.prepared import Prepared
 from kassa.ledger.alerts import BalanceState, level_of, raise_alerts
 
 # The sign each entry type gives the balance (what the customer owes).
-ENTRY_SIGNS: dict[str, int] = {
-    "payment": -1,
-    "refund": 1,
-    "manual_charge": 1,
-    "manual_credit": -1,
-    "promotional_credit": -1,
-    "usage": 1,
-    "tax": 1,
+ENTRY_SIGNS: dict[EntryType, int] = {
+    EntryType.PAYMENT: -1,
+    EntryType.REFUND: 1,
+    EntryType.MANUAL_CHARGE: 1,
+    EntryType.MANUAL_CREDIT: -1,
+    EntryType.PROMOTIONAL_CREDIT: -1,
+    EntryType.USAGE: 1,
+    EntryType.TAX: 1,
 }
 
 _customers = cast(Table, Customer.__table__)
@@ -84,7 +94,7 @@ def append_entry(
     actor: Actor,
     *,
     customer_id: int,
-    entry_type: str,
+    entry_type: EntryType,
     amount_micros: int,
     currency: str,
     exponent: int,
@@ -155,6 +165,88 @@ def append_entry(
         credit_limit_micros=row[2],
         created_at=now,
     )
+
+
+# Not frozen: a bill run makes hundreds of thousands, and a frozen dataclass is slower to make.
+@dataclass(slots=True)
+class NewEntry:
+    """An entry of a batch: ``amount_micros`` is positive, its type gives the sign."""
+
+    customer_id: int
+    entry_type: EntryType
+    amount_micros: int
+    currency: str
+    # The currency's, for the message of a balance out of range.
+    exponent: int
+    visible_comment: str
+    user_id: int | None
+    billing_period_id: int | None = None
+
+
+def append_entries(
+    session: Session,
+    rows: Sequence[NewEntry],
+    *,
+    balances: Mapping[int, int],
+    created_at: datetime,
+    also_set: Sequence[dict[str, Any]] = (),
+) -> dict[int, int]:
+    """Post ``rows`` in their order and move each customer's balance by what they add; returns
+    the balances after, of the customers posted to.
+
+    ``balances`` holds each customer's balance as the caller read it under the row lock it
+    holds (a bill run has read them already: no second read). ``also_set`` (dicts of a
+    customer's ``id`` and other columns, the same in each) are written by the statement that
+    moves the balances, so that a bill run, which moves its customers on to their next period,
+    writes each customer's row once. A balance that would go past ``MAX_BALANCE_MICROS`` either
+    way is a 422 on ``amount`` and nothing is written.
+
+    Unlike ``append_entry`` it raises no alerts and leaves ``alert_level`` as it is, as bill
+    runs always have: the customer's next posting finds the level behind its balance and
+    raises the crossing then."""
+    after: dict[int, int] = {}
+    entries: list[dict[str, Any]] = []
+    for row in rows:
+        balance = after.get(row.customer_id, balances[row.customer_id])
+        balance += ENTRY_SIGNS[row.entry_type] * row.amount_micros
+        if not -MAX_BALANCE_MICROS <= balance <= MAX_BALANCE_MICROS:
+            raise balance_too_large("amount", row.currency, row.exponent)
+        after[row.customer_id] = balance
+        entries.append(
+            {
+                "customer_id": row.customer_id,
+                "type": row.entry_type,
+                "amount_micros": ENTRY_SIGNS[row.entry_type] * row.amount_micros,
+                "balance_after_micros": balance,
+                "currency": row.currency,
+                "service": None,
+                "visible_comment": row.visible_comment,
+                "internal_comment": "",
+                "user_id": row.user_id,
+                "billing_period_id": row.billing_period_id,
+                "created_at": created_at,
+            }
+        )
+    insert_many(session, LedgerEntry, entries)
+    moved = {customer_id: after[customer_id] - balances[customer_id] for customer_id in after}
+    set_ids = {values["id"] for values in also_set}
+    update_many(
+        session,
+        Customer,
+        [{**values, "balance_micros": moved.get(values["id"], 0)} for values in also_set],
+        add=("balance_micros",),
+    )
+    update_many(
+        session,
+        Customer,
+        [
+            {"id": customer_id, "balance_micros": delta}
+            for customer_id, delta in moved.items()
+            if customer_id not in set_ids
+        ],
+        add=("balance_micros",),
+    )
+    return after
 
 
 def balance_too_large(field: str, currency: str, exponent: int) -> ValidationFailed:

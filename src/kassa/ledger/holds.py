@@ -13,28 +13,40 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    ColumnExpressionArgument,
+    ScalarSelect,
+    cast,
+    func,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
 
 from kassa.core.clock import as_utc, utcnow
+from kassa.core.vocabulary import AuthorizationStatus
 from kassa.db.models import Authorization, Customer
+
+RESERVED = AuthorizationStatus.RESERVED
+EXPIRED = AuthorizationStatus.EXPIRED
 
 
 def effective_status(status: str, expires_at: datetime, now: datetime) -> str:
     """An authorization's status as readers see it: past its expiry, a reservation is
     expired whether or not the sweeper has marked it yet."""
-    if status == "reserved" and as_utc(expires_at) <= now:
-        return "expired"
+    if status == RESERVED and as_utc(expires_at) <= now:
+        return EXPIRED
     return status
 
 
 def effective_status_is(status: str, now: datetime) -> ColumnElement[bool]:
     """The SQL condition for ``effective_status(...) == status``."""
-    if status == "reserved":
-        return (Authorization.status == "reserved") & (Authorization.expires_at > now)
-    if status == "expired":
-        return (Authorization.status == "expired") | (
-            (Authorization.status == "reserved") & (Authorization.expires_at <= now)
+    if status == RESERVED:
+        return (Authorization.status == RESERVED) & (Authorization.expires_at > now)
+    if status == EXPIRED:
+        return (Authorization.status == EXPIRED) | (
+            (Authorization.status == RESERVED) & (Authorization.expires_at <= now)
         )
     return Authorization.status == status
 
@@ -53,12 +65,29 @@ def lapsed_holds(session: Session, customer_ids: Sequence[int], now: datetime) -
         select(Authorization.customer_id, func.sum(Authorization.held_micros))
         .where(
             Authorization.customer_id.in_(customer_ids),
-            Authorization.status == "reserved",
+            Authorization.status == RESERVED,
             Authorization.expires_at <= now,
         )
         .group_by(Authorization.customer_id)
     )
     return {customer_id: int(total or 0) for customer_id, total in rows}
+
+
+def lapsed_micros(customer_id: ColumnExpressionArgument[int], now: datetime) -> ScalarSelect[int]:
+    """:func:`lapsed_holds` of one customer as SQL, to read in the statement that reads the
+    customer's row (``customer_id`` is that row's id column)."""
+    lapsed = aliased(Authorization)
+    # PostgreSQL sums bigints as numeric: cast back, so the funds stay integers.
+    total = cast(func.coalesce(func.sum(lapsed.held_micros), 0), BigInteger)
+    return (
+        select(total)
+        .where(
+            lapsed.customer_id == customer_id,
+            lapsed.status == RESERVED,
+            lapsed.expires_at <= now,
+        )
+        .scalar_subquery()
+    )
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def store_answer(
     )
 
 
-# The work runs on what its transaction yields: an ORM session or a bare Core connection.
+# The work runs on what the ledger's unit yields: an ORM session or a bare Core connection.
 U = TypeVar("U", Session, Connection)
 
 
@@ -97,13 +97,14 @@ def answer_once(
     request_hash: str,
     work: Callable[[U], str],
     *,
-    transaction: Callable[[], AbstractContextManager[U]],
+    open_unit: Callable[[Database], AbstractContextManager[U]],
     status: int,
 ) -> tuple[StoredAnswer, bool]:
     """The answer to a keyed request, and whether it is replayed: the one kept for the key, or
-    else what ``work`` answers (a JSON body) in a ``transaction`` that keeps it."""
+    else what ``work`` answers (a JSON body) in the unit ``open_unit`` opens, which keeps it
+    (``kassa.ledger.authorizations.open_unit`` for the real-time calls, say)."""
     try:
-        with transaction() as unit:
+        with open_unit(db) as unit:
             answer = find_answer(unit, user_id, key, request_hash)
             if answer is not None:
                 return answer, True

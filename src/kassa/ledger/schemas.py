@@ -8,11 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kassa.core.amounts import Amount, OptionalAmount
 from kassa.core.clock import InputDateTime
 from kassa.core.ids import Id
-
-TransactionType = Literal[
-    "payment", "refund", "manual_charge", "manual_credit", "promotional_credit"
-]
-AuthorizationStatus = Literal["reserved", "committed", "released", "expired"]
+from kassa.core.vocabulary import AuthorizationStatus, TransactionType
 
 DEFAULT_TTL_SECONDS = 900
 MAX_TTL_SECONDS = 86_400

@@ -1,112 +1,16 @@
-"""Operator-posted transactions (payments, refunds, charges, credits) and the ledger listing."""
+"""The ledger's transactions as the API shows them, and their listing. (Operator-posted
+transactions are posted by ``kassa.billing.postings``.)"""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kassa.auth import audit
-from kassa.auth.actor import Actor
-from kassa.billing.collection import CREDIT_TYPES, settle_invoices
-from kassa.core.errors import Conflict, NotFound, ValidationFailed
-from kassa.core.money import AmountError, check_amount, format_micros, to_micros
-from kassa.currencies.service import currency_exponent
+from kassa.core.errors import NotFound
+from kassa.core.money import format_micros
 from kassa.db.models import Customer, LedgerEntry
 from kassa.db.pagination import paginate
-from kassa.ledger.entries import append_entry
-from kassa.ledger.queue import customer_queue
-from kassa.ledger.schemas import TransactionIn, TransactionOut
-from kassa.notifications.outbox import emit
-
-RATED_DECIMALS = 6
-
-
-@dataclass(frozen=True)
-class LockedCustomer:
-    id: int
-    status: str
-    currency: str
-    exponent: int
-
-
-def lock_customer(session: Session, customer_id: int) -> LockedCustomer:
-    """Lock the customer's row for this transaction, first of all it touches (the lock order
-    of ``kassa.customers.locks``); closed customers move no money."""
-    row = session.execute(
-        select(Customer.id, Customer.status, Customer.currency, customer_queue(Customer.id))
-        .where(Customer.id == customer_id)
-        .with_for_update()
-    ).first()
-    if row is None:
-        raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
-    if row.status == "closed":
-        raise Conflict(f"customer {customer_id} is closed", code="customer_closed")
-    return LockedCustomer(
-        row.id, row.status, row.currency, currency_exponent(session, row.currency)
-    )
-
-
-def amount_micros(value: Decimal, *, field: str, max_decimals: int) -> int:
-    """A positive amount with no more decimals than allowed, in micros; else a 422 on ``field``."""
-    try:
-        return to_micros(check_amount(value, max_decimals=max_decimals, allow_zero=False))
-    except AmountError as exc:
-        raise ValidationFailed.field(field, str(exc)) from exc
-
-
-def post_transaction(
-    session: Session, actor: Actor, customer_id: int, data: TransactionIn
-) -> TransactionOut:
-    customer = lock_customer(session, customer_id)
-    micros = amount_micros(data.amount, field="amount", max_decimals=customer.exponent)
-    posted = append_entry(
-        session,
-        actor,
-        customer_id=customer.id,
-        entry_type=data.type,
-        amount_micros=micros,
-        currency=customer.currency,
-        exponent=customer.exponent,
-        visible_comment=data.visible_comment.strip(),
-        internal_comment=data.internal_comment.strip(),
-    )
-    if data.type == "payment":
-        emit(
-            session,
-            "payment_received",
-            customer.id,
-            {
-                "customer_id": customer.id,
-                "amount": format_micros(micros, customer.exponent),
-                "currency": customer.currency,
-                "balance": format_micros(posted.balance_after_micros, customer.exponent),
-            },
-        )
-    if data.type in CREDIT_TYPES:
-        settle_invoices(session, customer.id)
-    entry = session.get_one(LedgerEntry, posted.entry_id)
-    # Staff move money here, so it is in the audit trail too (the network's reservations and
-    # usage are in the ledger and the authorizations, with their user, and nowhere else).
-    audit.record(
-        session,
-        actor,
-        "create",
-        "transaction",
-        entry.id,
-        after={
-            "customer_id": customer.id,
-            "type": entry.type,
-            "amount_micros": entry.amount_micros,
-            "currency": entry.currency,
-            "balance_after_micros": entry.balance_after_micros,
-            "visible_comment": entry.visible_comment,
-            "internal_comment": entry.internal_comment,
-        },
-    )
-    return transaction_out(entry, customer.exponent)
+from kassa.ledger.schemas import TransactionOut
 
 
 def transaction_out(entry: LedgerEntry, exponent: int) -> TransactionOut:

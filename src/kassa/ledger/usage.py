@@ -8,11 +8,13 @@ from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
+from kassa.core.money import RATED_DECIMALS, amount_micros
+from kassa.core.vocabulary import EntryType
 from kassa.db.models import BusinessModel, Customer, LedgerEntry
 from kassa.ledger.authorizations import business_model_services
 from kassa.ledger.entries import append_entry
+from kassa.ledger.locks import lock_customer
 from kassa.ledger.schemas import UsageBatchIn, UsageBatchOut, UsageRecordIn, UsageResult
-from kassa.ledger.transactions import RATED_DECIMALS, amount_micros, lock_customer
 
 
 def _post_one(session: Session, actor: Actor, index: int, record: UsageRecordIn) -> UsageResult:
@@ -67,7 +69,7 @@ def _post_one(session: Session, actor: Actor, index: int, record: UsageRecordIn)
         session,
         actor,
         customer_id=customer.id,
-        entry_type="usage",
+        entry_type=EntryType.USAGE,
         amount_micros=micros,
         currency=customer.currency,
         exponent=customer.exponent,

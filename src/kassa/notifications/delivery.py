@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from kassa.core.clock import utcnow
 from kassa.core.settings import Settings
+from kassa.core.vocabulary import DeliveryChannel, DeliveryStatus
 from kassa.db.engine import Database
 from kassa.db.models import (
     Customer,
@@ -47,7 +48,7 @@ from kassa.db.models import (
     WebhookEndpoint,
 )
 from kassa.notifications import email, webhooks
-from kassa.notifications.service import EMAIL, WEBHOOK, webhook_target
+from kassa.notifications.service import webhook_target
 
 log = logging.getLogger("kassa.notifications")
 
@@ -114,7 +115,7 @@ def fan_out(session: Session, settings: Settings, *, limit: int = FAN_OUT_BATCH)
                 "outbox_event_id": event_id,
                 "channel": channel,
                 "target": target,
-                "status": "pending",
+                "status": DeliveryStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
@@ -124,10 +125,10 @@ def fan_out(session: Session, settings: Settings, *, limit: int = FAN_OUT_BATCH)
     for event in events:
         for endpoint in endpoints:
             if event.event_type in endpoint.events:
-                add(event.id, WEBHOOK, webhook_target(endpoint.id))
+                add(event.id, DeliveryChannel.WEBHOOK, webhook_target(endpoint.id))
         contact = contacts.get(event.customer_id)
         if contact is not None and event.event_type in contact[1]:
-            add(event.id, EMAIL, contact[0])
+            add(event.id, DeliveryChannel.EMAIL, contact[0])
     created = _insert_new(session, rows)
     session.execute(
         update(OutboxEvent)
@@ -199,15 +200,15 @@ def claim_due(session: Session, settings: Settings, due_by: datetime, limit: int
         cast(WebhookEndpoint.id, String) == NotificationDelivery.target,
     )
     channels: list[ColumnElement[bool]] = [
-        (NotificationDelivery.channel == WEBHOOK) & endpoint_active
+        (NotificationDelivery.channel == DeliveryChannel.WEBHOOK) & endpoint_active
     ]
     if settings.smtp_host:
-        channels.append(NotificationDelivery.channel == EMAIL)
+        channels.append(NotificationDelivery.channel == DeliveryChannel.EMAIL)
     rows = session.execute(
         select(NotificationDelivery, OutboxEvent)
         .join(OutboxEvent, OutboxEvent.id == NotificationDelivery.outbox_event_id)
         .where(
-            NotificationDelivery.status == "pending",
+            NotificationDelivery.status == DeliveryStatus.PENDING,
             NotificationDelivery.next_attempt_at <= due_by,
             or_(*channels),
         )
@@ -223,12 +224,16 @@ def claim_due(session: Session, settings: Settings, due_by: datetime, limit: int
         .where(NotificationDelivery.id.in_([d.id for d, _ in rows]))
         .values(next_attempt_at=lease)
     )
-    endpoints = _endpoints(session, [d.target for d, _ in rows if d.channel == WEBHOOK])
-    recipients = _recipients(session, [e.customer_id for d, e in rows if d.channel == EMAIL])
+    endpoints = _endpoints(
+        session, [d.target for d, _ in rows if d.channel == DeliveryChannel.WEBHOOK]
+    )
+    recipients = _recipients(
+        session, [e.customer_id for d, e in rows if d.channel == DeliveryChannel.EMAIL]
+    )
     claims = []
     for delivery, event in rows:
         url = secret = None
-        if delivery.channel == WEBHOOK:
+        if delivery.channel == DeliveryChannel.WEBHOOK:
             if delivery.target not in endpoints:
                 # Its endpoint is being deleted, and the delivery with it.
                 continue
@@ -289,13 +294,15 @@ def send_webhook(client: httpx.Client, claim: Claim) -> Attempt:
     return Attempt(claim, outcome.ok, outcome.status, outcome.error)
 
 
-def send_email(db: Database, settings: Settings, claim: Claim) -> Attempt:
+def send_email(
+    db: Database, settings: Settings, claim: Claim, invoice_pdf: email.InvoicePdf | None = None
+) -> Attempt:
     try:
         attachments: list[email.Attachment] = []
-        if claim.event_type == "invoice_issued":
+        if claim.event_type == "invoice_issued" and invoice_pdf is not None:
             # Making the PDF the first time also keeps it, so it needs a writing transaction.
             with db.transaction() as session:
-                attachments = email.invoice_attachments(session, claim.payload)
+                attachments = email.invoice_attachments(session, claim.payload, invoice_pdf)
         rendered = email.render(
             claim.event_type,
             claim.occurred_at,
@@ -332,16 +339,16 @@ def record(session: Session, settings: Settings, results: list[Attempt]) -> Summ
             "last_error": result.error,
         }
         if result.ok:
-            values.update(status="delivered", delivered_at=now)
+            values.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
         elif result.permanent or attempts >= settings.webhook_max_attempts:
-            values.update(status="failed")
+            values.update(status=DeliveryStatus.FAILED)
         else:
             values.update(next_attempt_at=now + backoff(attempts, settings.webhook_backoff_seconds))
         outcome = session.execute(
             update(NotificationDelivery)
             .where(
                 NotificationDelivery.id == claim.id,
-                NotificationDelivery.status == "pending",
+                NotificationDelivery.status == DeliveryStatus.PENDING,
                 NotificationDelivery.next_attempt_at == claim.lease,
             )
             .values(**values)
@@ -350,7 +357,7 @@ def record(session: Session, settings: Settings, results: list[Attempt]) -> Summ
             continue
         if result.ok:
             summary.delivered += 1
-        elif values.get("status") == "failed":
+        elif values.get("status") == DeliveryStatus.FAILED:
             summary.failed += 1
             log.warning(
                 "delivery %d to %s failed for good: %s", claim.id, claim.target, result.error
@@ -360,15 +367,22 @@ def record(session: Session, settings: Settings, results: list[Attempt]) -> Summ
     return summary
 
 
-def deliver_due(db: Database, settings: Settings, *, limit: int = DELIVERY_BATCH) -> Summary:
-    """Attempt every delivery due now, each at most once."""
+def deliver_due(
+    db: Database,
+    settings: Settings,
+    *,
+    invoice_pdf: email.InvoicePdf | None = None,
+    limit: int = DELIVERY_BATCH,
+) -> Summary:
+    """Attempt every delivery due now, each at most once; ``invoice_pdf`` makes the PDF an
+    invoice's email carries."""
     summary = Summary()
     due_by = utcnow()
 
     def attempt(claim: Claim) -> Attempt:
-        if claim.channel == WEBHOOK:
+        if claim.channel == DeliveryChannel.WEBHOOK:
             return send_webhook(client, claim)
-        return send_email(db, settings, claim)
+        return send_email(db, settings, claim, invoice_pdf)
 
     with webhooks.client() as client, ThreadPoolExecutor(SEND_THREADS) as pool:
         for _ in range(MAX_ROUNDS):
@@ -384,8 +398,11 @@ def deliver_due(db: Database, settings: Settings, *, limit: int = DELIVERY_BATCH
     return summary
 
 
-def deliver_once(db: Database, settings: Settings) -> Summary:
-    """Fan out every waiting event, then attempt every delivery that is due."""
+def deliver_once(
+    db: Database, settings: Settings, *, invoice_pdf: email.InvoicePdf | None = None
+) -> Summary:
+    """Fan out every waiting event, then attempt every delivery that is due (``invoice_pdf``:
+    as for :func:`deliver_due`)."""
     summary = Summary()
     for _ in range(MAX_ROUNDS):
         with db.transaction() as session:
@@ -393,5 +410,5 @@ def deliver_once(db: Database, settings: Settings) -> Summary:
         summary.add(batch)
         if batch.events_fanned_out < FAN_OUT_BATCH:
             break
-    summary.add(deliver_due(db, settings))
+    summary.add(deliver_due(db, settings, invoice_pdf=invoice_pdf))
     return summary

@@ -6,10 +6,10 @@ Each event has ``<event>.txt`` (which also sets the ``subject``) and ``<event>.h
 
 from __future__ import annotations
 
-import importlib
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -28,6 +28,11 @@ TIMEOUT_SECONDS = 30.0
 IMPLICIT_TLS_PORT = 465
 # SMTP replies that say the address itself is refused: another try would be refused too.
 PERMANENT_REFUSALS = range(550, 554)
+
+# Makes (or finds kept) an invoice's PDF, in a read-write transaction; raises NotFound for an
+# unknown invoice. The application passes billing's kassa.billing.documents.invoice_pdf, so
+# notifications need not know billing; without one, invoice emails go without the PDF.
+InvoicePdf = Callable[[Session, int], bytes]
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
@@ -176,24 +181,15 @@ def send(settings: Settings, message: EmailMessage) -> None:
             raise
 
 
-def invoice_attachments(session: Session, payload: dict[str, Any]) -> list[Attachment]:
-    """The invoice's PDF, when the billing package can make it.
+def invoice_attachments(
+    session: Session, payload: dict[str, Any], invoice_pdf: InvoicePdf
+) -> list[Attachment]:
+    """The invoice's PDF as ``invoice_pdf`` makes it; none when it knows no such invoice.
 
-    Billing documents are optional here: without ``kassa.billing.documents`` (or when it knows
-    no such invoice) the email goes without the attachment. Any other failure to make the PDF
-    is raised, so the delivery is tried again later.
+    Any other failure to make the PDF is raised, so the delivery is tried again later.
     """
     invoice_id = payload.get("invoice_id")
     if invoice_id is None:
-        return []
-    try:
-        documents = importlib.import_module("kassa.billing.documents")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("kassa.billing", "kassa.billing.documents"):
-            return []
-        raise
-    invoice_pdf = getattr(documents, "invoice_pdf", None)
-    if invoice_pdf is None:
         return []
     try:
         content = invoice_pdf(session, int(invoice_id))

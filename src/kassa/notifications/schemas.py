@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-DeliveryStatus = Literal["pending", "delivered", "failed"]
+from kassa.core.vocabulary import DeliveryStatus
 
 
 class WebhookEndpointIn(BaseModel):

@@ -12,9 +12,10 @@ from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import FieldErrors, NotFound, ValidationFailed
+from kassa.core.vocabulary import DeliveryChannel, DeliveryStatus
 from kassa.db.models import NotificationDelivery, OutboxEvent, WebhookEndpoint
 from kassa.db.pagination import paginate
-from kassa.notifications.events import EVENTS
+from kassa.events.types import EVENTS
 from kassa.notifications.schemas import (
     DeliveryOut,
     WebhookEndpointCreated,
@@ -23,10 +24,6 @@ from kassa.notifications.schemas import (
     WebhookEndpointPatch,
 )
 from kassa.notifications.webhooks import generate_secret
-
-WEBHOOK = "webhook"
-EMAIL = "email"
-DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
 
 def webhook_target(endpoint_id: int) -> str:
@@ -103,7 +100,7 @@ def delivery_counts(session: Session, endpoint_ids: list[int]) -> dict[int, dict
     rows = session.execute(
         select(NotificationDelivery.target, NotificationDelivery.status, func.count())
         .where(
-            NotificationDelivery.channel == WEBHOOK,
+            NotificationDelivery.channel == DeliveryChannel.WEBHOOK,
             NotificationDelivery.target.in_(list(by_target)),
         )
         .group_by(NotificationDelivery.target, NotificationDelivery.status)
@@ -162,7 +159,7 @@ def delete_endpoint(session: Session, actor: Actor, endpoint_id: int) -> None:
     )
     session.execute(
         delete(NotificationDelivery).where(
-            NotificationDelivery.channel == WEBHOOK,
+            NotificationDelivery.channel == DeliveryChannel.WEBHOOK,
             NotificationDelivery.target == webhook_target(endpoint.id),
         )
     )
@@ -194,13 +191,13 @@ def list_deliveries(
 ) -> tuple[list[DeliveryOut], str | None]:
     """The endpoint's delivery log, newest first, keyset-paged on the delivery id."""
     get_endpoint(session, endpoint_id)
-    if status is not None and status not in DELIVERY_STATUSES:
-        raise ValidationFailed.field("status", f"use one of {', '.join(DELIVERY_STATUSES)}")
+    if status is not None and status not in tuple(DeliveryStatus):
+        raise ValidationFailed.field("status", f"use one of {', '.join(DeliveryStatus)}")
     stmt = (
         select(NotificationDelivery, OutboxEvent.event_type)
         .join(OutboxEvent, OutboxEvent.id == NotificationDelivery.outbox_event_id)
         .where(
-            NotificationDelivery.channel == WEBHOOK,
+            NotificationDelivery.channel == DeliveryChannel.WEBHOOK,
             NotificationDelivery.target == webhook_target(endpoint_id),
         )
     )
@@ -221,7 +218,9 @@ def delivery_out(delivery: NotificationDelivery, event_type: str) -> DeliveryOut
         target=delivery.target,
         status=delivery.status,
         attempts=delivery.attempts,
-        next_attempt_at=delivery.next_attempt_at if delivery.status == "pending" else None,
+        next_attempt_at=delivery.next_attempt_at
+        if delivery.status == DeliveryStatus.PENDING
+        else None,
         last_error=delivery.last_error,
         response_status=delivery.response_status,
         delivered_at=delivery.delivered_at,

@@ -13,6 +13,8 @@ from starlette.datastructures import FormData
 from kassa.business_models.service import list_business_models
 from kassa.core.errors import NotFound
 from kassa.core.ids import id_from_text
+from kassa.core.periods import BillingPeriod
+from kassa.core.vocabulary import BalanceControl, FieldType
 from kassa.currencies.service import list_currencies
 from kassa.custom_fields.service import list_custom_fields
 from kassa.customer_classes.service import (
@@ -27,16 +29,16 @@ from kassa.db.models import Customer, CustomerClass, CustomField
 from kassa.web.forms import optional, text
 
 BALANCE_CONTROLS = (
-    ("prepaid", "Prepaid"),
-    ("postpaid", "Postpaid"),
+    (BalanceControl.PREPAID, "Prepaid"),
+    (BalanceControl.POSTPAID, "Postpaid"),
 )
 BILLING_PERIODS = (
-    ("daily", "Daily"),
-    ("weekly", "Weekly (Monday to Sunday)"),
-    ("semimonthly", "Semimonthly (1st-15th, 16th-end of month)"),
-    ("monthly", "Monthly (calendar month)"),
-    ("monthly_anniversary", "Monthly, from the day the customer was created"),
-    ("thirty_days", "Every 30 days"),
+    (BillingPeriod.DAILY, "Daily"),
+    (BillingPeriod.WEEKLY, "Weekly (Monday to Sunday)"),
+    (BillingPeriod.SEMIMONTHLY, "Semimonthly (1st-15th, 16th-end of month)"),
+    (BillingPeriod.MONTHLY, "Monthly (calendar month)"),
+    (BillingPeriod.MONTHLY_ANNIVERSARY, "Monthly, from the day the customer was created"),
+    (BillingPeriod.THIRTY_DAYS, "Every 30 days"),
 )
 FIELDS = (
     "name",
@@ -115,7 +117,7 @@ def custom_data(form: FormData, fields: ClassFields) -> dict[str, Any]:
         value = text(form, CUSTOM_PREFIX + custom_field.name)
         if not value:
             continue
-        if custom_field.type == "datetime" and LOCAL_DATETIME_RE.match(value):
+        if custom_field.type == FieldType.DATETIME and LOCAL_DATETIME_RE.match(value):
             # The form asks for UTC; the browser's picker sends no offset.
             value = (value if value.count(":") == 2 else value + ":00") + "Z"
         data[custom_field.name] = value
@@ -130,7 +132,7 @@ def custom_values(customer: Customer, fields: ClassFields) -> dict[str, str]:
         if value is None:
             continue
         shown = str(value)
-        if custom_field.type == "datetime" and shown.endswith("Z"):
+        if custom_field.type == FieldType.DATETIME and shown.endswith("Z"):
             shown = shown[:-1]
         values[CUSTOM_PREFIX + custom_field.name] = shown
     return values
@@ -139,10 +141,10 @@ def custom_values(customer: Customer, fields: ClassFields) -> dict[str, str]:
 def new_customer_values(session: DbSession) -> dict[str, Any]:
     currencies = list_currencies(session, enabled=True)
     return {
-        "balance_control": "prepaid",
+        "balance_control": BalanceControl.PREPAID,
         "currency": currencies[0].code if currencies else "",
         "customer_class_id": str(default_class(session).id),
-        "billing_period": "monthly",
+        "billing_period": BillingPeriod.MONTHLY,
         "billing_timezone": "UTC",
     }
 
@@ -163,7 +165,7 @@ def customer_in(form: FormData, fields: ClassFields) -> CustomerIn:
         "balance_control": balance_control,
         "currency": text(form, "currency"),
         "customer_class_id": _int_or_text(optional(form, "customer_class_id")),
-        "billing_period": text(form, "billing_period") or "monthly",
+        "billing_period": text(form, "billing_period") or BillingPeriod.MONTHLY,
         "billing_timezone": text(form, "billing_timezone"),
         "email": optional(form, "email"),
         "custom_data": custom_data(form, fields),
@@ -173,9 +175,9 @@ def customer_in(form: FormData, fields: ClassFields) -> CustomerIn:
         values["business_model_id"] = _int_or_text(model)
     # Only the amount that belongs to the chosen balance control is read; the other input is
     # hidden, and whatever it still holds is not what the user means.
-    if balance_control == "postpaid":
+    if balance_control == BalanceControl.POSTPAID:
         values["credit_limit"] = optional(form, "credit_limit")
-    elif balance_control == "prepaid":
+    elif balance_control == BalanceControl.PREPAID:
         values["available_funds"] = optional(form, "available_funds")
     return CustomerIn.model_validate(values)
 
@@ -190,7 +192,7 @@ def customer_patch(form: FormData, customer: Customer, fields: ClassFields) -> C
         "email": optional(form, "email"),
         "custom_data": custom_data(form, fields),
     }
-    if customer.balance_control == "postpaid":
+    if customer.balance_control == BalanceControl.POSTPAID:
         # Blank means no limit.
         values["credit_limit"] = optional(form, "credit_limit")
     return CustomerPatch.model_validate(values)
@@ -224,16 +226,16 @@ def _limits(low: Any, high: Any, unit: str = "") -> str:
 
 def _help(field: CustomField) -> str:
     parts: list[str] = []
-    if field.type == "text":
+    if field.type == FieldType.TEXT:
         limits = _limits(field.min_length, field.max_length, " characters")
         parts.append(f"Text, {limits}." if limits else "")
-    elif field.type == "number":
+    elif field.type == FieldType.NUMBER:
         limits = _limits(field.min_value, field.max_value)
         parts.append(f"A number, {limits}." if limits else "A number.")
-    elif field.type == "date":
+    elif field.type == FieldType.DATE:
         limits = _limits(field.min_value, field.max_value)
         parts.append(f"A date, {limits}." if limits else "")
-    elif field.type == "datetime":
+    elif field.type == FieldType.DATETIME:
         limits = _limits(field.min_value, field.max_value)
         parts.append("Date and time in UTC" + (f", {limits}." if limits else "."))
     if field.default_value is not None:
@@ -243,7 +245,12 @@ def _help(field: CustomField) -> str:
     return " ".join(p for p in parts if p)
 
 
-INPUT_TYPES = {"text": "text", "number": "text", "date": "date", "datetime": "datetime-local"}
+INPUT_TYPES: dict[str, str] = {
+    FieldType.TEXT: "text",
+    FieldType.NUMBER: "text",
+    FieldType.DATE: "date",
+    FieldType.DATETIME: "datetime-local",
+}
 
 
 def custom_field_inputs(fields: ClassFields) -> list[dict[str, Any]]:
@@ -251,7 +258,7 @@ def custom_field_inputs(fields: ClassFields) -> list[dict[str, Any]]:
     return [
         {
             "name": CUSTOM_PREFIX + field.name,
-            "label": field.label + (" (UTC)" if field.type == "datetime" else ""),
+            "label": field.label + (" (UTC)" if field.type == FieldType.DATETIME else ""),
             "type": field.type,
             "input_type": INPUT_TYPES.get(field.type, "text"),
             "inputmode": "decimal" if field.type == "number" else None,

@@ -9,28 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kassa.core.errors import (
-    Conflict,
-    Forbidden,
-    InsufficientFunds,
-    KassaError,
-    NotFound,
-    Overloaded,
-    TooManyAttempts,
-    Unauthorized,
-    ValidationFailed,
-)
-
-STATUS_BY_ERROR: tuple[tuple[type[KassaError], int], ...] = (
-    (NotFound, 404),
-    (Conflict, 409),
-    (ValidationFailed, 422),
-    (InsufficientFunds, 402),
-    (Forbidden, 403),
-    (Unauthorized, 401),
-    (TooManyAttempts, 429),
-    (Overloaded, 503),
-)
+from kassa.core.errors import KassaError
 
 TITLES = {
     400: "Request failed",
@@ -76,13 +55,6 @@ class WebProblem:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-def status_for(error: KassaError) -> int:
-    for cls, status in STATUS_BY_ERROR:
-        if isinstance(error, cls):
-            return status
-    return 400
-
-
 def form_field(name: str) -> str:
     """The form input a service field name is shown beside."""
     return name.split("[", 1)[0] if LIST_ITEM_RE.match(name) else name
@@ -97,7 +69,7 @@ def _add(fields: dict[str, str], name: str, message: str) -> None:
 
 
 def problem_for(error: KassaError, renames: dict[str, str] | None = None) -> WebProblem:
-    status = status_for(error)
+    status = error.http_status
     fields: dict[str, str] = {}
     for item in error.errors:
         _add(fields, (renames or {}).get(item.field, item.field), item.message)

@@ -14,9 +14,10 @@ from kassa.auth.service import usernames
 from kassa.billing import queries as billing
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.money import format_micros
+from kassa.core.vocabulary import EntryType
 from kassa.db.engine import DbSession
 from kassa.db.models import Customer, Invoice
-from kassa.ledger import queries as ledger_queries
+from kassa.ledger import authorization_queries
 from kassa.ledger.transactions import list_transactions
 from kassa.web.errors import TITLES, WebProblem
 from kassa.web.forms import FormView, text
@@ -26,22 +27,23 @@ CUSTOMER_INVOICES = 10
 FORM_FIELDS = ("type", "amount", "visible_comment", "internal_comment")
 # (type, label, what it does to the balance): the sign is the type's, amounts are positive.
 TRANSACTION_TYPES = (
-    ("payment", "Payment", "lowers what the customer owes"),
-    ("manual_credit", "Manual credit", "lowers what the customer owes"),
-    ("promotional_credit", "Promotional credit", "lowers what the customer owes"),
-    ("manual_charge", "Manual charge", "raises what the customer owes"),
-    ("refund", "Refund", "raises what the customer owes"),
+    (EntryType.PAYMENT, "Payment", "lowers what the customer owes"),
+    (EntryType.MANUAL_CREDIT, "Manual credit", "lowers what the customer owes"),
+    (EntryType.PROMOTIONAL_CREDIT, "Promotional credit", "lowers what the customer owes"),
+    (EntryType.MANUAL_CHARGE, "Manual charge", "raises what the customer owes"),
+    (EntryType.REFUND, "Refund", "raises what the customer owes"),
 )
 POSTABLE = frozenset(value for value, _, _ in TRANSACTION_TYPES)
-TYPE_LABELS = {value: label for value, label, _ in TRANSACTION_TYPES} | {
-    "usage": "Usage",
-    "tax": "Tax",
+TYPE_LABELS: dict[str, str] = {
+    **{value: label for value, label, _ in TRANSACTION_TYPES},
+    EntryType.USAGE: "Usage",
+    EntryType.TAX: "Tax",
 }
 
 
 def blank_form() -> FormView:
     # The form key makes a double-clicked Save post once: the second is answered from the first.
-    return FormView(values={"type": "payment", "form_key": secrets.token_urlsafe(16)})
+    return FormView(values={"type": EntryType.PAYMENT, "form_key": secrets.token_urlsafe(16)})
 
 
 def type_options() -> list[tuple[str, str]]:
@@ -119,7 +121,7 @@ def open_reservations(session: DbSession, customer_id: int, exponent: int) -> li
             "expires_at": a.expires_at,
             "expires_in": expires_in(a.expires_at, now),
         }
-        for a in ledger_queries.open_reservations(session, customer_id, now)
+        for a in authorization_queries.open_reservations(session, customer_id, now)
     ]
 
 

@@ -17,18 +17,26 @@ from starlette.templating import Jinja2Templates
 from kassa import __version__
 from kassa.auth.actor import Permission
 from kassa.core.clock import as_utc
+from kassa.core.vocabulary import (
+    BalanceControl,
+    BillingRunStatus,
+    CustomerStatus,
+    FieldType,
+    InvoiceStatus,
+    Role,
+)
 from kassa.web.session import csrf_token, take_flashes
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 
-STATUS_LABELS = {
-    "active": "Active",
-    "blocked": "Blocked",
-    "suspended": "Suspended",
-    "closed": "Closed",
-    "credit_exceeded": "Credit exceeded",
-    "no_available_funds": "No available funds",
+STATUS_LABELS: dict[str, str] = {
+    CustomerStatus.ACTIVE: "Active",
+    CustomerStatus.BLOCKED: "Blocked",
+    CustomerStatus.SUSPENDED: "Suspended",
+    CustomerStatus.CLOSED: "Closed",
+    CustomerStatus.CREDIT_EXCEEDED: "Credit exceeded",
+    CustomerStatus.NO_AVAILABLE_FUNDS: "No available funds",
 }
 
 
@@ -81,6 +89,16 @@ templates.env.filters.update(
     money=money, when=when, humanize=humanize, fid=field_id, status_badge=status_badge
 )
 templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
+# The fixed word lists (kassa.core.vocabulary), for templates to compare with; as globals they
+# reach imported macros too, which see no request context.
+templates.env.globals.update(
+    BalanceControl=BalanceControl,
+    BillingRunStatus=BillingRunStatus,
+    CustomerStatus=CustomerStatus,
+    FieldType=FieldType,
+    InvoiceStatus=InvoiceStatus,
+    Role=Role,
+)
 
 
 def render(

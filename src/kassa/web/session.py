@@ -17,12 +17,14 @@ from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
 from kassa.auth import web_sessions
-from kassa.auth.actor import Actor, Permission, Role
+from kassa.auth.actor import Actor, Permission
 from kassa.auth.password_flows import Passwords
 from kassa.core.clock import utcnow
-from kassa.core.errors import FieldErrors
+from kassa.core.errors import FieldErrors, KassaError
 from kassa.core.text import control_character_message
+from kassa.core.vocabulary import Role
 from kassa.db.engine import Database
+from kassa.web.errors import problem_for
 
 SESSION_KEY = "sid"
 CSRF_KEY = "csrf"
@@ -69,6 +71,15 @@ def flash(request: Request, message: str, kind: str = "success") -> None:
     pending = list(request.session.get(FLASH_KEY) or [])
     pending.append({"kind": kind, "message": message})
     request.session[FLASH_KEY] = pending
+
+
+def flash_refusal(request: Request, error: KassaError) -> None:
+    """A refused action, told on the page the browser is sent back to; an unknown row is
+    raised again, for the 404 page."""
+    problem = problem_for(error)
+    if problem.status == 404:
+        raise error
+    flash(request, problem.message, "error")
 
 
 def take_flashes(request: Request) -> list[dict[str, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -22,6 +22,7 @@ from kassa.billing.schemas import (
 )
 from kassa.core.clock import utcnow
 from kassa.core.ids import Id
+from kassa.core.vocabulary import BillingRunTrigger, InvoiceStatus
 from kassa.db.engine import Database
 from kassa.db.models import BillingRun
 from kassa.security_headers import DOCUMENT_HEADERS
@@ -74,7 +75,7 @@ def start_billing_run(
         db,
         actor,
         body.as_of,
-        triggered_by="api",
+        triggered_by=BillingRunTrigger.API,
         number_format=settings.invoice_number_format,
         horizon_days=settings.billing_horizon_days,
         lease_seconds=settings.billing_run_lease_seconds,
@@ -113,7 +114,7 @@ def get_billing_run(
 @router.get("/customers/{customer_id}/invoices", response_model=InvoicePage)
 def list_customer_invoices(
     customer_id: Id,
-    status: Literal["issued", "paid", "overdue"] | None = Query(default=None),
+    status: InvoiceStatus | None = Query(default=None),
     limit: int | None = Query(default=None),
     cursor: str | None = Query(default=None),
     _: Actor = Reader,
@@ -128,7 +129,7 @@ def list_customer_invoices(
 
 @router.get("/invoices", response_model=InvoicePage)
 def list_invoices(
-    status: Literal["issued", "paid", "overdue"] | None = Query(default=None),
+    status: InvoiceStatus | None = Query(default=None),
     limit: int | None = Query(default=None),
     cursor: str | None = Query(default=None),
     _: Actor = Reader,

@@ -12,18 +12,19 @@ from kassa.api.deps import Reader, database, require
 from kassa.api.idempotency import money_call
 from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
+from kassa.billing import postings
 from kassa.core.clock import utcnow
 from kassa.core.ids import Id
 from kassa.core.money import format_micros
+from kassa.core.vocabulary import AuthorizationStatus
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Database, DbSession, Unit
-from kassa.ledger import authorizations, queries, transactions, usage
-from kassa.ledger.authorizations import AuthorizationView
+from kassa.ledger import authorization_queries, authorizations, transactions, usage
+from kassa.ledger.authorization_queries import AuthorizationView
 from kassa.ledger.holds import effective_status
 from kassa.ledger.schemas import (
     AuthorizationOut,
     AuthorizationPage,
-    AuthorizationStatus,
     CommitIn,
     ExtendIn,
     ReserveIn,
@@ -96,11 +97,9 @@ def post_transaction(
     db: Database = Depends(database),
 ) -> Response:
     def work(session: DbSession) -> BaseModel:
-        return transactions.post_transaction(session, actor, customer_id, body)
+        return postings.post_transaction(session, actor, customer_id, body)
 
-    return money_call(
-        request, db, actor, work, body=body, status_code=201, transaction=db.transaction
-    )
+    return money_call(request, db, actor, postings.open_unit, work, body=body, status_code=201)
 
 
 @router.get(
@@ -143,7 +142,7 @@ def reserve(
         return authorization_out(authorizations.reserve(session, actor, customer_id, body))
 
     return money_call(
-        request, db, actor, work, body=body, status_code=201, transaction=db.core_transaction
+        request, db, actor, authorizations.open_unit, work, body=body, status_code=201
     )
 
 
@@ -165,7 +164,7 @@ def extend(
         return authorization_out(authorizations.extend(session, actor, authorization_id, body))
 
     return money_call(
-        request, db, actor, work, body=body, status_code=200, transaction=db.core_transaction
+        request, db, actor, authorizations.open_unit, work, body=body, status_code=200
     )
 
 
@@ -186,7 +185,7 @@ def commit(
         return authorization_out(authorizations.commit(session, actor, authorization_id, body))
 
     return money_call(
-        request, db, actor, work, body=body, status_code=200, transaction=db.core_transaction
+        request, db, actor, authorizations.open_unit, work, body=body, status_code=200
     )
 
 
@@ -206,7 +205,7 @@ def release(
         return authorization_out(authorizations.release(session, actor, authorization_id))
 
     return money_call(
-        request, db, actor, work, body=None, status_code=200, transaction=db.core_transaction
+        request, db, actor, authorizations.open_unit, work, body=None, status_code=200
     )
 
 
@@ -217,7 +216,7 @@ def get_authorization(
     authorization_id: Id, _: Actor = Authorizer, db: Database = Depends(database)
 ) -> AuthorizationOut:
     with db.reading() as session:
-        return authorization_out(queries.get_authorization(session, authorization_id))
+        return authorization_out(authorization_queries.get_authorization(session, authorization_id))
 
 
 @router.get(
@@ -234,12 +233,11 @@ def list_authorizations(
     db: Database = Depends(database),
 ) -> AuthorizationPage:
     with db.reading() as session:
-        views, next_cursor = queries.list_authorizations(
-            session, customer_id, utcnow(), status=status, limit=limit, cursor=cursor
+        views, next_cursor = authorization_queries.list_authorizations(
+            session, customer_id, status=status, limit=limit, cursor=cursor
         )
-        return AuthorizationPage(
-            items=[authorization_out(v) for v in views], next_cursor=next_cursor
-        )
+        items = [authorization_out(view) for view in views]
+        return AuthorizationPage(items=items, next_cursor=next_cursor)
 
 
 @router.post("/usage", response_model=UsageBatchOut, tags=["usage"])

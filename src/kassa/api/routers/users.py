@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from fastapi import Depends, Query, Request, Response
 
@@ -26,6 +25,7 @@ from kassa.auth.schemas import (
 )
 from kassa.core.errors import NotFound
 from kassa.core.ids import Id
+from kassa.core.vocabulary import ThrottleScope
 from kassa.db.engine import Database, DbSession
 from kassa.db.models import ApiToken, User
 
@@ -147,7 +147,7 @@ def unlock_user(user_id: Id, actor: Actor = Admin, db: Database = Depends(databa
     """Lift the lock failed sign-ins put on this user, and forget those failures."""
     with db.transaction() as session:
         user = service.get_user(session, user_id)
-        throttle.lift(session, actor, throttle.USER, user.username)
+        throttle.lift(session, actor, ThrottleScope.USER, user.username)
         return _user(user)
 
 
@@ -168,7 +168,7 @@ def list_lockouts(_: Actor = Admin, db: Database = Depends(database)) -> list[Lo
 
 @router.delete("/login-lockouts/{scope}/{key:path}", status_code=204)
 def lift_lockout(
-    scope: Literal["user", "address"],
+    scope: ThrottleScope,
     key: str,
     actor: Actor = Admin,
     db: Database = Depends(database),

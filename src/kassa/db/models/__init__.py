@@ -3,7 +3,7 @@
 from kassa.db.models.api_token import ApiToken
 from kassa.db.models.app_setting import AppSetting
 from kassa.db.models.audit_log import AuditLog
-from kassa.db.models.authorization import AUTHORIZATION_STATUSES, Authorization
+from kassa.db.models.authorization import Authorization
 from kassa.db.models.billing_period import BillingPeriod
 from kassa.db.models.billing_run import BillingRun
 from kassa.db.models.business_model import BusinessModel
@@ -17,7 +17,7 @@ from kassa.db.models.invoice import Invoice
 from kassa.db.models.invoice_counter import InvoiceCounter
 from kassa.db.models.invoice_document import InvoiceDocument
 from kassa.db.models.invoice_line import InvoiceLine
-from kassa.db.models.ledger_entry import ENTRY_TYPES, LedgerEntry
+from kassa.db.models.ledger_entry import LedgerEntry
 from kassa.db.models.login_throttle import LoginThrottle
 from kassa.db.models.notification_delivery import NotificationDelivery
 from kassa.db.models.outbox_event import OutboxEvent
@@ -26,8 +26,6 @@ from kassa.db.models.web_session import WebSession
 from kassa.db.models.webhook_endpoint import WebhookEndpoint
 
 __all__ = [
-    "AUTHORIZATION_STATUSES",
-    "ENTRY_TYPES",
     "ApiToken",
     "AppSetting",
     "AuditLog",

@@ -5,9 +5,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kassa.db.base import Base, BigIntId, UTCDateTime
-
-AUTHORIZATION_STATUSES = ("reserved", "committed", "released", "expired")
+from kassa.core.vocabulary import AuthorizationStatus
+from kassa.db.base import Base, BigIntId, UTCDateTime, one_of
 
 
 class Authorization(Base):
@@ -19,9 +18,7 @@ class Authorization(Base):
 
     __tablename__ = "authorizations"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('reserved', 'committed', 'released', 'expired')", name="status"
-        ),
+        CheckConstraint(one_of("status", AuthorizationStatus), name="status"),
         CheckConstraint("held_micros >= 0", name="held"),
         CheckConstraint("amount_micros > 0", name="amount"),
         Index("ix_authorizations_customer_id_status", "customer_id", "status"),

@@ -5,15 +5,14 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kassa.db.base import Base, BigIntId, UTCDateTime
+from kassa.core.vocabulary import BillingRunStatus
+from kassa.db.base import Base, BigIntId, UTCDateTime, one_of
 
 
 class BillingRun(Base):
     __tablename__ = "billing_runs"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('running', 'finished', 'failed', 'interrupted')", name="status"
-        ),
+        CheckConstraint(one_of("status", BillingRunStatus), name="status"),
         Index("ix_billing_runs_lease_expires_at", "lease_expires_at"),
     )
 

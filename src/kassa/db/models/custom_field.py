@@ -6,7 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kassa.db.base import Base, BigIntId, UTCDateTime
+from kassa.core.vocabulary import FieldType
+from kassa.db.base import Base, BigIntId, UTCDateTime, one_of
 
 
 class CustomField(Base):
@@ -14,9 +15,7 @@ class CustomField(Base):
     according to the type (a number for ``number``, an ISO date for ``date``...)."""
 
     __tablename__ = "custom_fields"
-    __table_args__ = (
-        CheckConstraint("type IN ('text', 'number', 'date', 'datetime', 'list')", name="type"),
-    )
+    __table_args__ = (CheckConstraint(one_of("type", FieldType), name="type"),)
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     name: Mapped[str] = mapped_column(String(63), unique=True)

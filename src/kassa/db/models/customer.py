@@ -15,7 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kassa.db.base import Base, BigIntId, UTCDateTime
+from kassa.core.vocabulary import STORED_CUSTOMER_STATUSES, BalanceControl, CustomerStatus
+from kassa.db.base import Base, BigIntId, UTCDateTime, one_of
 
 
 class Customer(Base):
@@ -24,10 +25,11 @@ class Customer(Base):
 
     __tablename__ = "customers"
     __table_args__ = (
-        CheckConstraint("balance_control IN ('prepaid', 'postpaid')", name="balance_control"),
-        CheckConstraint("status IN ('active', 'blocked', 'suspended', 'closed')", name="status"),
+        CheckConstraint(one_of("balance_control", BalanceControl), name="balance_control"),
+        CheckConstraint(one_of("status", STORED_CUSTOMER_STATUSES), name="status"),
         CheckConstraint(
-            "balance_control = 'postpaid' OR credit_limit_micros = 0", name="prepaid_limit"
+            f"balance_control = '{BalanceControl.POSTPAID.value}' OR credit_limit_micros = 0",
+            name="prepaid_limit",
         ),
         CheckConstraint(
             "credit_limit_micros IS NULL OR credit_limit_micros >= 0", name="credit_limit"
@@ -52,7 +54,7 @@ class Customer(Base):
     billing_timezone: Mapped[str] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(254))
     custom_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=CustomerStatus.ACTIVE)
     # How many warning thresholds (and, last, the limit itself) the balance has crossed: an
     # event is raised once per upward crossing and re-armed when the balance falls back.
     alert_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")

@@ -14,7 +14,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kassa.db.base import Base, BigIntId, UTCDateTime
+from kassa.core.vocabulary import InvoiceStatus
+from kassa.db.base import Base, BigIntId, UTCDateTime, one_of
 
 
 class Invoice(Base):
@@ -23,7 +24,7 @@ class Invoice(Base):
 
     __tablename__ = "invoices"
     __table_args__ = (
-        CheckConstraint("status IN ('issued', 'paid', 'overdue')", name="status"),
+        CheckConstraint(one_of("status", InvoiceStatus), name="status"),
         Index("ix_invoices_customer_id_id", "customer_id", "id"),
         Index("ix_invoices_status_due_date", "status", "due_date"),
     )
@@ -49,6 +50,6 @@ class Invoice(Base):
     taxes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # The customer's name, address data and class when the invoice was cut.
     customer_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="issued")
+    status: Mapped[str] = mapped_column(String(16), default=InvoiceStatus.ISSUED)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,17 +13,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kassa.db.base import Base, BigIntId, UTCDateTime
-
-ENTRY_TYPES = (
-    "payment",
-    "refund",
-    "manual_charge",
-    "manual_credit",
-    "promotional_credit",
-    "usage",
-    "tax",
-)
+from kassa.core.vocabulary import EntryType
+from kassa.db.base import Base, BigIntId, UTCDateTime, one_of
 
 
 class LedgerEntry(Base):
@@ -32,11 +23,7 @@ class LedgerEntry(Base):
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
-        CheckConstraint(
-            "type IN ('payment', 'refund', 'manual_charge', 'manual_credit', "
-            "'promotional_credit', 'usage', 'tax')",
-            name="type",
-        ),
+        CheckConstraint(one_of("type", EntryType), name="type"),
         Index("ix_ledger_entries_customer_id_id", "customer_id", "id"),
         Index("ix_ledger_entries_unbilled", "customer_id", "billing_period_id", "created_at"),
         # Usage records imported twice are recognised by the sender's id.

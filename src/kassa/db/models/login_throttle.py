@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kassa.db.base import Base, UTCDateTime
+from kassa.core.vocabulary import ThrottleScope
+from kassa.db.base import Base, UTCDateTime, one_of
 
 
 class LoginThrottle(Base):
@@ -14,7 +15,7 @@ class LoginThrottle(Base):
     Kept in the database so that every server process counts the same failures."""
 
     __tablename__ = "login_throttles"
-    __table_args__ = (CheckConstraint("scope IN ('user', 'address')", name="scope"),)
+    __table_args__ = (CheckConstraint(one_of("scope", ThrottleScope), name="scope"),)
 
     scope: Mapped[str] = mapped_column(String(8), primary_key=True)
     # The username as typed (existing or not), or the client's address.

@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kassa.db.base import Base, BigIntId, UTCDateTime
+from kassa.core.vocabulary import DeliveryChannel, DeliveryStatus
+from kassa.db.base import Base, BigIntId, UTCDateTime, one_of
 
 
 class NotificationDelivery(Base):
@@ -13,8 +14,8 @@ class NotificationDelivery(Base):
 
     __tablename__ = "notification_deliveries"
     __table_args__ = (
-        CheckConstraint("channel IN ('email', 'webhook')", name="channel"),
-        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+        CheckConstraint(one_of("channel", DeliveryChannel), name="channel"),
+        CheckConstraint(one_of("status", DeliveryStatus), name="status"),
         UniqueConstraint(
             "outbox_event_id", "channel", "target", name="uq_notification_deliveries_target"
         ),
@@ -25,7 +26,7 @@ class NotificationDelivery(Base):
     outbox_event_id: Mapped[int] = mapped_column(BigInteger, index=True)
     channel: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(2000))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)

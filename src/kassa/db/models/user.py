@@ -5,14 +5,13 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kassa.db.base import Base, BigIntId, UTCDateTime
+from kassa.core.vocabulary import Role
+from kassa.db.base import Base, BigIntId, UTCDateTime, one_of
 
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint("role IN ('admin', 'operator', 'viewer', 'service')", name="role"),
-    )
+    __table_args__ = (CheckConstraint(one_of("role", Role), name="role"),)
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
     username: Mapped[str] = mapped_column(String(100), unique=True)

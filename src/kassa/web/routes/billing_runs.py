@@ -15,6 +15,7 @@ from kassa.billing import queries, runs
 from kassa.billing.run_status import shown_status
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.errors import KassaError, ValidationFailed
+from kassa.core.vocabulary import BillingRunStatus, BillingRunTrigger
 from kassa.db.engine import DbSession
 from kassa.db.models import BillingRun
 from kassa.web.customer_form import LOCAL_DATETIME_RE
@@ -27,7 +28,12 @@ from kassa.web.session import CheckedForm, Reader, database, flash, require
 router = web_router()
 Biller = Depends(require(Permission.MOVE_MONEY))
 PAGE_SIZE = 25
-TRIGGERS = {"web": "Web UI", "api": "API", "cli": "Command line", "scheduler": "Schedule"}
+TRIGGERS: dict[str, str] = {
+    BillingRunTrigger.WEB: "Web UI",
+    BillingRunTrigger.API: "API",
+    BillingRunTrigger.CLI: "Command line",
+    BillingRunTrigger.SCHEDULER: "Schedule",
+}
 
 
 def _minute(moment: datetime) -> str:
@@ -46,7 +52,7 @@ def _finished(run: BillingRun) -> str:
 
 def _progress(run: BillingRun) -> str:
     """How far a running run has got, in customers."""
-    if run.status != "running" or run.customers_total is None:
+    if run.status != BillingRunStatus.RUNNING or run.customers_total is None:
         return ""
     return f"{run.customers_done:,} of {run.customers_total:,} customers"
 
@@ -134,7 +140,7 @@ def run_billing_now(
             database(request),
             actor,
             as_of,
-            triggered_by="web",
+            triggered_by=BillingRunTrigger.WEB,
             number_format=settings.invoice_number_format,
             horizon_days=settings.billing_horizon_days,
             lease_seconds=settings.billing_run_lease_seconds,

@@ -15,6 +15,7 @@ from kassa.business_models.service import get_business_model
 from kassa.core.errors import KassaError
 from kassa.core.ids import Id
 from kassa.core.money import format_micros
+from kassa.core.vocabulary import CustomerAction, CustomerStatus, FieldType
 from kassa.currencies.service import currency_exponent
 from kassa.customer_classes.service import enabled_fields, get_customer_class
 from kassa.customers import queries
@@ -32,10 +33,13 @@ from kassa.web.session import CheckedForm, CustomerManager, Reader, database, fl
 
 router = web_router()
 AUDIT_ROWS = 20
-STATUS_ACTIONS = {
-    "block": ("blocked", "Customer blocked: they can no longer use services."),
-    "unblock": ("active", "Customer unblocked."),
-    "close": ("closed", "Customer closed."),
+STATUS_ACTIONS: dict[str, tuple[CustomerStatus, str]] = {
+    CustomerAction.BLOCK: (
+        CustomerStatus.BLOCKED,
+        "Customer blocked: they can no longer use services.",
+    ),
+    CustomerAction.UNBLOCK: (CustomerStatus.ACTIVE, "Customer unblocked."),
+    CustomerAction.CLOSE: (CustomerStatus.CLOSED, "Customer closed."),
 }
 EDIT_FIELDS = (
     "name",
@@ -92,7 +96,7 @@ def _custom_rows(session: DbSession, customer: Customer) -> list[dict[str, Any]]
     rows = []
     for field, mandatory in fields:
         value = data.pop(field.name, None)
-        if field.type == "list":
+        if field.type == FieldType.LIST:
             labels = {o["value"]: o["label"] for o in field.options or []}
             value = labels.get(value, value)
         rows.append(

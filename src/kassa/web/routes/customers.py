@@ -9,9 +9,9 @@ from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
+from kassa.core.vocabulary import CustomerStatus
 from kassa.customer_classes.service import list_customer_classes
 from kassa.customers import queries
-from kassa.customers.schemas import SHOWN_STATUSES
 from kassa.customers.service import create_customer
 from kassa.customers.views import customer_views
 from kassa.web import customer_form as cf
@@ -53,7 +53,7 @@ def customer_list(
             "customers": customers,
             "class_names": {c.id: c.name for c in classes},
             "classes": classes,
-            "statuses": [(s, STATUS_LABELS[s]) for s in SHOWN_STATUSES],
+            "statuses": [(s, STATUS_LABELS[s]) for s in CustomerStatus],
             "q": q,
             "status": status,
             "customer_class": customer_class,

@@ -9,6 +9,7 @@ from kassa.auth.actor import Actor
 from kassa.billing import documents, queries
 from kassa.core.errors import ValidationFailed
 from kassa.core.ids import Id
+from kassa.core.vocabulary import InvoiceStatus
 from kassa.customers.queries import customer_names, get_customer
 from kassa.security_headers import DOCUMENT_HEADERS
 from kassa.web import ledger_view
@@ -19,13 +20,17 @@ from kassa.web.session import Reader, database
 
 router = web_router()
 PAGE_SIZE = 25
-STATUSES = (("issued", "Issued"), ("overdue", "Overdue"), ("paid", "Paid"))
+STATUSES = (
+    (InvoiceStatus.ISSUED, "Issued"),
+    (InvoiceStatus.OVERDUE, "Overdue"),
+    (InvoiceStatus.PAID, "Paid"),
+)
 
 
 def _status_filter(raw: str) -> str | None:
     raw = raw.strip()
     if raw and raw not in dict(STATUSES):
-        raise ValidationFailed.field("status", "use one of issued, overdue, paid")
+        raise ValidationFailed.field("status", f"use one of {', '.join(dict(STATUSES))}")
     return raw or None
 
 

@@ -8,22 +8,22 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from kassa.auth.actor import Actor, Permission
+from kassa.billing import postings
 from kassa.core.errors import KassaError, NotFound
 from kassa.core.ids import Id
+from kassa.core.vocabulary import BalanceControl
 from kassa.customers import queries
 from kassa.customers.views import customer_view
 from kassa.db.engine import Database, DbSession
-from kassa.ledger import authorizations, idempotency
-from kassa.ledger import queries as ledger_queries
+from kassa.ledger import authorization_queries, authorizations, idempotency
 from kassa.ledger.schemas import TransactionIn, TransactionOut
-from kassa.ledger.transactions import post_transaction
 from kassa.web import ledger_view
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView
 from kassa.web.render import money, redirect
 from kassa.web.routes.customer_pages import show_customer
 from kassa.web.routing import web_router
-from kassa.web.session import CheckedForm, database, flash, require
+from kassa.web.session import CheckedForm, database, flash, flash_refusal, require
 
 router = web_router()
 MoneyMover = Depends(require(Permission.MOVE_MONEY))
@@ -35,7 +35,7 @@ KEY_PREFIX = "web-form:"
 def _new_balance(session: DbSession, customer_id: int) -> str:
     customer = queries.get_customer(session, customer_id)
     out = customer_view(session, customer)
-    if out.balance_control == "prepaid" and out.available_funds is not None:
+    if out.balance_control == BalanceControl.PREPAID and out.available_funds is not None:
         return f"Available funds are now {money(out.available_funds)} {out.currency}."
     return f"Balance owed is now {money(out.balance)} {out.currency}."
 
@@ -45,8 +45,8 @@ def _post_once(
 ) -> tuple[TransactionOut, str]:
     """Post the transaction, or, for a form sent twice, answer with what the first post did."""
     if not form_key or actor.user_id is None:
-        with db.transaction() as session:
-            out = post_transaction(session, actor, customer_id, data)
+        with postings.open_unit(db) as session:
+            out = postings.post_transaction(session, actor, customer_id, data)
             return out, _new_balance(session, customer_id)
     request_hash = idempotency.fingerprint("POST", path, data.model_dump_json().encode())
     # The same form sent again with other values (after Back, say) is a new transaction.
@@ -54,10 +54,10 @@ def _post_once(
     user_id = actor.user_id
 
     def work(session: DbSession) -> str:
-        return post_transaction(session, actor, customer_id, data).model_dump_json()
+        return postings.post_transaction(session, actor, customer_id, data).model_dump_json()
 
     answer, _ = idempotency.answer_once(
-        db, user_id, key, request_hash, work, transaction=db.transaction, status=201
+        db, user_id, key, request_hash, work, open_unit=postings.open_unit, status=201
     )
     with db.reading() as session:
         return TransactionOut.model_validate_json(answer.body), _new_balance(session, customer_id)
@@ -113,20 +113,17 @@ def release_reservation(
     db = database(request)
     with db.reading() as session:
         queries.get_customer(session, customer_id)
-        view = ledger_queries.get_authorization(session, authorization_id)
+        view = authorization_queries.get_authorization(session, authorization_id)
         if view.row.customer_id != customer_id:
             raise NotFound(
                 f"authorization {authorization_id} does not exist",
                 code="authorization_not_found",
             )
     try:
-        with db.transaction() as session:
-            authorizations.release(session, actor, authorization_id)
+        with authorizations.open_unit(db) as connection:
+            authorizations.release(connection, actor, authorization_id)
     except KassaError as exc:
-        problem = problem_for(exc)
-        if problem.status == 404:
-            raise
-        flash(request, problem.message, "error")
+        flash_refusal(request, exc)
     else:
         flash(request, f"Reservation #{authorization_id} released: its funds are free again.")
     return redirect(f"/customers/{customer_id}#reservations")

@@ -10,7 +10,6 @@ from starlette.datastructures import FormData
 
 from kassa.auth import password_flows
 from kassa.core.errors import Forbidden, Overloaded, RetryLater, Unauthorized
-from kassa.web.errors import status_for
 from kassa.web.forms import FormView, text
 from kassa.web.render import redirect, render
 from kassa.web.routing import web_router
@@ -91,7 +90,7 @@ async def login(request: Request) -> Response:
             except RetryLater as exc:
                 retry = {"Retry-After": str(exc.retry_after)}
                 refusal = _refused(
-                    request, username, next_url, exc.detail, status_for(exc), **retry
+                    request, username, next_url, exc.detail, exc.http_status, **retry
                 )
             except (Unauthorized, Forbidden) as exc:
                 refusal = _refused(request, username, next_url, exc.detail, 401)

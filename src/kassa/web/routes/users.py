@@ -10,6 +10,7 @@ from kassa.auth import password_flows, service, throttle, web_sessions
 from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
 from kassa.core.ids import Id
+from kassa.core.vocabulary import ThrottleScope
 from kassa.db.models import User
 from kassa.web.errors import problem_for
 from kassa.web.forms import FormView, text
@@ -35,7 +36,9 @@ def user_list(request: Request, _: Actor = UserManager) -> Response:
         users = service.list_users(session)
         locked = throttle.locked_until(session, [u.username for u in users])
         seen = web_sessions.last_seen(session, [u.id for u in users])
-        addresses = [lock for lock in throttle.lockouts(session) if lock.scope == throttle.ADDRESS]
+        addresses = [
+            lock for lock in throttle.lockouts(session) if lock.scope == ThrottleScope.ADDRESS
+        ]
     return render(
         request,
         "users/list.html",
@@ -74,7 +77,7 @@ def unlock_user(
 ) -> Response:
     with database(request).transaction() as session:
         name = service.get_user(session, user_id).username
-        throttle.lift(session, actor, throttle.USER, name)
+        throttle.lift(session, actor, ThrottleScope.USER, name)
     flash(request, f"'{name}' may sign in again; their failed sign-ins are forgotten.")
     return redirect("/users")
 
@@ -85,7 +88,7 @@ def lift_address(
 ) -> Response:
     address = text(form, "address")
     with database(request).transaction() as session:
-        lifted = throttle.lift(session, actor, throttle.ADDRESS, address)
+        lifted = throttle.lift(session, actor, ThrottleScope.ADDRESS, address)
     if lifted:
         flash(request, f"Sign-ins from {address} are allowed again.")
     else:

@@ -13,8 +13,9 @@ from starlette.datastructures import FormData
 from kassa.auth.actor import Actor
 from kassa.core.errors import FieldErrors, KassaError
 from kassa.core.ids import Id
+from kassa.core.vocabulary import DeliveryStatus
+from kassa.events.types import EVENTS
 from kassa.notifications import service
-from kassa.notifications.events import EVENTS
 from kassa.notifications.schemas import WebhookEndpointIn, WebhookEndpointPatch
 from kassa.web.class_form import EVENT_LABELS
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
@@ -29,7 +30,11 @@ DELIVERY_PAGE = 25
 SHOWN = {"url", "events", "active"}
 # The secret of a just-created endpoint waits here for the one page that shows it.
 SECRET_KEY = "new_webhook_secret"
-DELIVERY_STATUSES = (("pending", "Pending"), ("delivered", "Delivered"), ("failed", "Failed"))
+DELIVERY_STATUSES = (
+    (DeliveryStatus.PENDING, "Pending"),
+    (DeliveryStatus.DELIVERED, "Delivered"),
+    (DeliveryStatus.FAILED, "Failed"),
+)
 
 
 def _events() -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""The events a customer can be notified of (DESIGN §8)."""
+"""The events a customer can be notified of (docs/architecture.md §1 and §4)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,55 @@
+"""What closing a period works on: the customers due, as locked, and the draft of each invoice
+before it is numbered and issued."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from kassa.billing.taxes import TaxAmount
+
+
+@dataclass
+class DueCustomer:
+    id: int
+    name: str
+    email: str | None
+    currency: str
+    exponent: int
+    balance: int
+    status: str
+    class_id: int
+    kind: str
+    zone: str
+    anchor: date
+    start: datetime
+    end: datetime
+    custom_data: dict[str, Any]
+
+
+# An invoice line: position, description, service, entry type, quantity, amount in micros.
+# Built as a tuple (an invoice run makes hundreds of thousands), completed by its invoice's id.
+Line = tuple[int, str, str | None, str, int, int]
+
+
+@dataclass
+class Draft:
+    customer: DueCustomer
+    period_id: int
+    start: datetime
+    end: datetime
+    issue_date: date
+    due_date: date
+    template: str
+    inclusive: bool
+    lines: list[Line]
+    taxes: list[TaxAmount]
+    subtotal: int
+    tax_total: int
+    total: int
+    previous_balance: int
+    payments: int
+    amount_due: int
+    number: str = ""
+    invoice_id: int = 0
