@@ -16,6 +16,7 @@ from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.billing.collection import CREDIT_TYPES, settle_invoices
 from kassa.core.money import amount_micros, format_micros
+from kassa.core.vocabulary import EntryType
 from kassa.db.engine import Database
 from kassa.db.models import LedgerEntry
 from kassa.events.outbox import emit
@@ -47,7 +48,7 @@ def post_transaction(
         visible_comment=data.visible_comment.strip(),
         internal_comment=data.internal_comment.strip(),
     )
-    if data.type == "payment":
+    if data.type == EntryType.PAYMENT:
         emit(
             session,
             "payment_received",

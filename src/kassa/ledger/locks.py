@@ -42,6 +42,7 @@ from sqlalchemy import ColumnElement, Row, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from kassa.core.errors import Conflict, NotFound
+from kassa.core.vocabulary import AuthorizationStatus, CustomerStatus
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Unit
 from kassa.db.fast.prepared import Prepared
@@ -95,7 +96,7 @@ def lock_customer(session: Session, customer_id: int) -> LockedCustomer:
     ).first()
     if row is None:
         raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
-    if row.status == "closed":
+    if row.status == CustomerStatus.CLOSED:
         raise Conflict(f"customer {customer_id} is closed", code="customer_closed")
     return LockedCustomer(
         row.id, row.status, row.currency, currency_exponent(session, row.currency)
@@ -145,7 +146,7 @@ def lock_lapsed_holds_of(session: Unit, customer_id: int, now: datetime) -> Sequ
         select(Authorization.id, Authorization.held_micros)
         .where(
             Authorization.customer_id == customer_id,
-            Authorization.status == "reserved",
+            Authorization.status == AuthorizationStatus.RESERVED,
             Authorization.expires_at <= now,
         )
         .with_for_update(skip_locked=True)
@@ -157,7 +158,9 @@ def lock_lapsed_holds(session: Session, now: datetime, limit: int) -> Sequence[R
     order, locked; those another transaction holds are skipped."""
     return session.execute(
         select(Authorization.id, Authorization.customer_id, Authorization.held_micros)
-        .where(Authorization.status == "reserved", Authorization.expires_at <= now)
+        .where(
+            Authorization.status == AuthorizationStatus.RESERVED, Authorization.expires_at <= now
+        )
         .order_by(Authorization.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
