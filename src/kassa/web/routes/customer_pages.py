@@ -29,7 +29,7 @@ from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView, text, typed_values
 from kassa.web.render import STATUS_LABELS, humanize, redirect, render
 from kassa.web.routing import web_router
-from kassa.web.session import CheckedForm, CustomerManager, Reader, database, flash
+from kassa.web.session import CheckedForm, CustomerManager, Reader, database, flash, flash_refusal
 
 router = web_router()
 AUDIT_ROWS = 20
@@ -220,10 +220,7 @@ def customer_status(
         with database(request).transaction() as session:
             change_status(session, actor, customer_id, action)
     except KassaError as exc:
-        problem = problem_for(exc)
-        if problem.status == 404:
-            raise
-        flash(request, problem.message, "error")
+        flash_refusal(request, exc)
     else:
         flash(request, STATUS_ACTIONS[action][1])
     return redirect(f"/customers/{customer_id}")

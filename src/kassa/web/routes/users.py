@@ -23,6 +23,7 @@ from kassa.web.session import (
     client_address,
     database,
     flash,
+    flash_refusal,
     passwords,
 )
 
@@ -47,10 +48,7 @@ def user_list(request: Request, _: Actor = UserManager) -> Response:
 
 
 def _refused(request: Request, exc: KassaError) -> Response:
-    problem = problem_for(exc)
-    if problem.status == 404:
-        raise exc
-    flash(request, problem.message, "error")
+    flash_refusal(request, exc)
     return redirect("/users")
 
 
