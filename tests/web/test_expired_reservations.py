@@ -71,3 +71,29 @@ def test_api_and_web_show_the_same_funds_once_a_reservation_expires(
         changed = api.post(f"/customers/{customer_id}/status", {"action": action})
         assert changed.status_code == 200, changed.text
         assert changed.json()["available_funds"] == "10.00"
+
+
+def test_the_status_filter_leaves_out_an_expired_hold_too(
+    api: Api, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = customer_body(balance_control="prepaid", credit_limit=..., available_funds="5.00")
+    customer_id = api.post("/customers", body).json()["id"]
+    held = api.post(
+        f"/customers/{customer_id}/authorizations",
+        {"amount": "5.00", "service": "voice", "ttl_seconds": 60},
+    )
+    assert held.status_code == 201, held.text
+
+    def listed_as(status: str) -> bool:
+        page = api.get("/customers", params={"status": status, "limit": 500}).json()
+        return customer_id in [c["id"] for c in page["items"]]
+
+    assert api.get(f"/customers/{customer_id}").json()["status"] == "no_available_funds"
+    assert listed_as("no_available_funds") and not listed_as("active")
+
+    monkeypatch.setattr(clock, "_shift", clock._shift)
+    clock.run_clock_from(clock.utcnow() + timedelta(minutes=2))
+    with db.reading() as session:
+        assert session.get_one(Customer, customer_id).reserved_micros == 5_000_000
+    assert api.get(f"/customers/{customer_id}").json()["status"] == "active"
+    assert listed_as("active") and not listed_as("no_available_funds")

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, column, or_, select, table, text
 from sqlalchemy.orm import Session
 
+from kassa.core.clock import utcnow
 from kassa.core.errors import NotFound, ValidationFailed
 from kassa.core.ids import id_from_text
 from kassa.core.names import name_key
@@ -91,7 +92,7 @@ def list_customers(
     if status:
         if status not in tuple(CustomerStatus):
             raise ValidationFailed.field("status", f"must be one of {', '.join(CustomerStatus)}")
-        stmt = stmt.where(shown_status_sql() == status)
+        stmt = stmt.where(shown_status_sql(utcnow()) == status)
     if customer_class_id is not None:
         stmt = stmt.where(Customer.customer_class_id == customer_class_id)
     # The search index's rowid is the customer's id: either way the cursor is the id.

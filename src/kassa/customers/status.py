@@ -5,12 +5,14 @@ The order is docs/architecture.md §2's.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case
 
 from kassa.core.vocabulary import BalanceControl, CustomerStatus
 from kassa.db.models import Customer
+from kassa.ledger.holds import lapsed_micros
 
 
 def shown_status(
@@ -27,8 +29,9 @@ def shown_status(
     return CustomerStatus.ACTIVE
 
 
-def shown_status_sql() -> Any:
-    """The same rule as :func:`shown_status`, as a SQL expression for filtering lists."""
+def shown_status_sql(now: datetime) -> Any:
+    """The same rule as :func:`shown_status`, as a SQL expression for filtering lists; like
+    every reader it leaves out the holds of reservations expired by ``now``."""
     return case(
         (Customer.status != CustomerStatus.ACTIVE, Customer.status),
         (
@@ -42,7 +45,9 @@ def shown_status_sql() -> Any:
         (
             and_(
                 Customer.balance_control == BalanceControl.PREPAID,
-                Customer.credit_limit_micros - Customer.balance_micros - Customer.reserved_micros
+                Customer.credit_limit_micros
+                - Customer.balance_micros
+                - (Customer.reserved_micros - lapsed_micros(Customer.id, now))
                 <= 0,
             ),
             CustomerStatus.NO_AVAILABLE_FUNDS.value,
