@@ -102,6 +102,31 @@ class AuthorizationStatus(Vocabulary):
     EXPIRED = "expired"
 
 
+class AccountStatus(Vocabulary):
+    """An account's status: only an active account of an active customer is authorized."""
+
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+    CLOSED = "closed"
+
+
+class AccountAction(Vocabulary):
+    """What staff do to an account's status (``kassa.accounts.service``)."""
+
+    BLOCK = "block"
+    UNBLOCK = "unblock"
+    CLOSE = "close"
+
+
+class RatingUnit(Vocabulary):
+    """What a tariff counts: the network asks in these (``tariffs.unit``)."""
+
+    SECOND = "second"
+    BYTE = "byte"
+    MESSAGE = "message"
+    UNIT = "unit"
+
+
 class InvoiceStatus(Vocabulary):
     ISSUED = "issued"
     PAID = "paid"

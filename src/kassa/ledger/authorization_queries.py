@@ -40,6 +40,21 @@ class AuthorizationRecord:
     created_at: datetime
     updated_at: datetime
     expires_at: datetime
+    # Rated authorizations only (kassa.db.models.Authorization says what each is).
+    account_id: int | None = None
+    destination: str | None = None
+    unit: str | None = None
+    granted_units: int | None = None
+    committed_units: int | None = None
+    tariff_id: int | None = None
+    rate_prefix: str | None = None
+    rate_description: str | None = None
+    price_micros: int | None = None
+    per: int | None = None
+    first_interval: int | None = None
+    next_interval: int | None = None
+    connect_fee_micros: int | None = None
+    free_units: int | None = None
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,19 @@ class Posted:
         return self.credit_limit_micros - self.balance_after_micros - self.reserved_after_micros
 
 
+@dataclass(frozen=True)
+class RatedUsage:
+    """What a rated usage entry carries besides its amount: the account, its units, the
+    destination and the rate that priced them."""
+
+    account_id: int
+    units: int
+    unit: str
+    destination: str | None
+    rate_prefix: str
+    rate_description: str | None
+
+
 def append_entry(
     session: Unit,
     actor: Actor,
@@ -105,6 +118,7 @@ def append_entry(
     authorization_id: int | None = None,
     external_id: str | None = None,
     occurred_at: datetime | None = None,
+    rated: RatedUsage | None = None,
     field: str = "amount",
 ) -> Posted:
     """Post ``amount_micros`` (positive; the type gives the sign), freeing ``release_micros`` of
@@ -127,25 +141,32 @@ def append_entry(
     if row is None:
         raise balance_too_large(field, currency, exponent)
     now = utcnow()
-    (entry_id,) = _INSERT_ENTRY.one(
-        session,
-        {
-            "customer_id": customer_id,
-            "type": entry_type,
-            "amount_micros": delta,
-            "balance_after_micros": row[0],
-            "currency": currency,
-            "service": service,
-            "visible_comment": visible_comment,
-            "internal_comment": internal_comment,
-            "user_id": actor.user_id,
-            "authorization_id": authorization_id,
-            "billing_period_id": None,
-            "external_id": external_id,
-            "occurred_at": occurred_at,
-            "created_at": now,
-        },
-    )
+    values: dict[str, Any] = {
+        "customer_id": customer_id,
+        "type": entry_type,
+        "amount_micros": delta,
+        "balance_after_micros": row[0],
+        "currency": currency,
+        "service": service,
+        "visible_comment": visible_comment,
+        "internal_comment": internal_comment,
+        "user_id": actor.user_id,
+        "authorization_id": authorization_id,
+        "billing_period_id": None,
+        "external_id": external_id,
+        "occurred_at": occurred_at,
+        "created_at": now,
+    }
+    if rated is not None:
+        values.update(
+            account_id=rated.account_id,
+            units=rated.units,
+            unit=rated.unit,
+            destination=rated.destination,
+            rate_prefix=rated.rate_prefix,
+            rate_description=rated.rate_description,
+        )
+    (entry_id,) = _INSERT_ENTRY.one(session, values)
     state = BalanceState(
         customer_id=customer_id,
         balance_control=row[3],

@@ -1,5 +1,6 @@
 """Every table, one module each. Importing this package registers them all on Base.metadata."""
 
+from kassa.db.models.account import Account
 from kassa.db.models.api_token import ApiToken
 from kassa.db.models.app_setting import AppSetting
 from kassa.db.models.audit_log import AuditLog
@@ -21,11 +22,16 @@ from kassa.db.models.ledger_entry import LedgerEntry
 from kassa.db.models.login_throttle import LoginThrottle
 from kassa.db.models.notification_delivery import NotificationDelivery
 from kassa.db.models.outbox_event import OutboxEvent
+from kassa.db.models.product import Product
+from kassa.db.models.product_rating import ProductRating
+from kassa.db.models.rate import Rate
+from kassa.db.models.tariff import Tariff
 from kassa.db.models.user import User
 from kassa.db.models.web_session import WebSession
 from kassa.db.models.webhook_endpoint import WebhookEndpoint
 
 __all__ = [
+    "Account",
     "ApiToken",
     "AppSetting",
     "AuditLog",
@@ -47,6 +53,10 @@ __all__ = [
     "LoginThrottle",
     "NotificationDelivery",
     "OutboxEvent",
+    "Product",
+    "ProductRating",
+    "Rate",
+    "Tariff",
     "User",
     "WebSession",
     "WebhookEndpoint",

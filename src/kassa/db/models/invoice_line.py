@@ -23,3 +23,8 @@ class InvoiceLine(Base):
     entry_type: Mapped[str] = mapped_column(String(24))
     quantity: Mapped[int] = mapped_column(Integer)
     amount_micros: Mapped[int] = mapped_column(BigInteger)
+    # Rated usage: the units the line's entries add up to, what they count, and the rate
+    # prefix of the destination group the line sums (voice).
+    units: Mapped[int | None] = mapped_column(BigInteger)
+    unit: Mapped[str | None] = mapped_column(String(16))
+    destination_prefix: Mapped[str | None] = mapped_column(String(32))

@@ -47,3 +47,11 @@ class LedgerEntry(Base):
     # When the usage happened, for imported records; entries otherwise happen when created.
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Rated usage only: the account, the units and what they count, the destination, and the
+    # rate's prefix and description (what an invoice groups voice usage by).
+    account_id: Mapped[int | None] = mapped_column(BigInteger)
+    units: Mapped[int | None] = mapped_column(BigInteger)
+    unit: Mapped[str | None] = mapped_column(String(16))
+    destination: Mapped[str | None] = mapped_column(String(64))
+    rate_prefix: Mapped[str | None] = mapped_column(String(32))
+    rate_description: Mapped[str | None] = mapped_column(String(200))

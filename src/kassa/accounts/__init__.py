@@ -1,0 +1,1 @@
+"""Accounts: the identities the network knows (a phone number, a login), each one customer's."""

@@ -1,0 +1,1 @@
+"""Rating: tariffs, their rates by destination prefix, products, and what units cost."""
