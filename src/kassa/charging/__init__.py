@@ -1,1 +1,1 @@
-"""Charging: rated authorizations, quotes and rated usage: accounts, rating and the ledger together."""
+"""Charging: rated authorizations, quotes and rated usage (accounts, rating and the ledger)."""
