@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -26,6 +27,10 @@ from kassa.core.settings import Settings
 from kassa.db.engine import Database
 from kassa.notifications.worker import Notifier
 from kassa.security_headers import SecurityHeaders
+
+# The routes that take files, and so bodies up to max_upload_bytes: a tariff's rates as CSV,
+# through the API and through the web UI's upload form.
+UPLOADS = re.compile(r"^/(?:api/v1/)?tariffs/[0-9]+/rates(?:/import)?$")
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -78,7 +83,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     from kassa.web.app import install as install_web
 
     install_web(app, secret, settings.cookie_secure)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
+        uploads=UPLOADS,
+    )
     app.add_middleware(
         SecurityHeaders,
         docs_paths=(app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url),

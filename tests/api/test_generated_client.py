@@ -26,8 +26,14 @@ from tests.conftest import ADMIN_TOKEN, customer_body
 
 BIN = Path(sys.executable).parent
 PACKAGE = "kassa_client"
-# The generator has no reader for PDF; as bytes, the document download is generated too.
-GENERATOR_CONFIG = {"content_type_overrides": {"application/pdf": "application/octet-stream"}}
+# The generator has no reader for PDF nor writer for CSV; as bytes, the document download and
+# the rate import are generated too.
+GENERATOR_CONFIG = {
+    "content_type_overrides": {
+        "application/pdf": "application/octet-stream",
+        "text/csv": "application/octet-stream",
+    }
+}
 START_SECONDS = 120
 
 

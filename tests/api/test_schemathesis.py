@@ -91,6 +91,21 @@ def seed(api: Api) -> dict[str, Any]:
     field = _created(api, "/custom-fields", {"name": "tax_code", "label": "Tax", "type": "text"})
     customer_class = _created(api, "/customer-classes", {"name": "Seeded"})
     model = api.get("/business-models").json()["items"][0]
+    tariff = _created(
+        api, "/tariffs", {"name": "Seeded", "currency": "USD", "service": "voice", "unit": "second"}
+    )
+    rate = _created(
+        api, f"/tariffs/{tariff['id']}/rates", {"prefix": "44", "price": "1", "per": 60}
+    )
+    product = _created(
+        api,
+        "/products",
+        {
+            "name": "Seeded",
+            "currency": "USD",
+            "rating": [{"service": "voice", "tariff_id": tariff["id"]}],
+        },
+    )
     return {
         "customer_id": customer["id"],
         "authorization_id": held["id"],
@@ -106,6 +121,9 @@ def seed(api: Api) -> dict[str, Any]:
         "class_id": customer_class["id"],
         "model_id": model["id"],
         "code": "USD",
+        "tariff_id": tariff["id"],
+        "rate_id": rate["id"],
+        "product_id": product["id"],
     }
 
 

@@ -10,7 +10,9 @@ from kassa.api.routers import (
     customers,
     health,
     ledger,
+    products,
     reference,
+    tariffs,
     users,
     webhooks,
 )
@@ -24,6 +26,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     reference.router,
     customer_classes.router,
     customers.router,
+    tariffs.router,
+    products.router,
     billing.router,
     users.router,
     webhooks.router,

@@ -52,17 +52,35 @@ def control_location(scope: Scope, body: bytes) -> str | None:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """``max_bytes`` for every request, but ``max_upload_bytes`` for the paths ``uploads``
+    matches (file uploads, such as a tariff's rates as CSV)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        max_upload_bytes: int | None = None,
+        uploads: re.Pattern[str] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes or max_bytes
+        self.uploads = uploads
+
+    def _limit(self, scope: Scope) -> int:
+        path = scope.get("path", "")
+        if self.uploads is not None and self.uploads.match(path):
+            return self.max_upload_bytes
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         chunks: list[bytes] = []
         size = 0
@@ -73,8 +91,8 @@ class BodyLimit:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(send, limit)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -94,15 +112,15 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         await _problem(
             send,
             413,
             "payload_too_large",
             "Request body too large",
-            f"the body is larger than {self.max_bytes} bytes",
+            f"the body is larger than {limit} bytes",
             "body",
-            f"must be at most {self.max_bytes} bytes",
+            f"must be at most {limit} bytes",
         )
 
     async def _refuse_control(self, send: Send, where: str) -> None:

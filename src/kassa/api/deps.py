@@ -73,4 +73,5 @@ def require(permission: Permission) -> PermissionCheck:
 
 Reader = Depends(require(Permission.READ))
 Configurer = Depends(require(Permission.CONFIGURE))
+RatingManager = Depends(require(Permission.MANAGE_RATING))
 CustomerManager = Depends(require(Permission.MANAGE_CUSTOMERS))

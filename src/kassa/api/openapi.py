@@ -77,6 +77,14 @@ PROBLEM_SCHEMAS: dict[str, Any] = {
         "properties": {
             "field": {"type": "string", "description": "The field, e.g. credit_limit or lines[0]"},
             "message": {"type": "string"},
+            "line": {
+                "type": "integer",
+                "description": "In an uploaded file: the line at fault (the header is line 1)",
+            },
+            "column": {
+                "type": "string",
+                "description": "In an uploaded file: the column at fault, by its header name",
+            },
         },
     },
 }

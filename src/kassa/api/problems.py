@@ -31,7 +31,7 @@ def problem(
     title: str,
     detail: str,
     code: str,
-    errors: list[dict[str, str]] | None = None,
+    errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> JSONResponse:
@@ -57,7 +57,7 @@ def kassa_error_response(error: KassaError) -> JSONResponse:
         error.title,
         error.detail,
         error.code,
-        [{"field": e.field, "message": e.message} for e in error.errors],
+        [e.as_json() for e in error.errors],
         headers,
         **error.extra,
     )

@@ -15,13 +15,21 @@ class Permission(StrEnum):
     MOVE_MONEY = "move_money"
     AUTHORIZE = "authorize"
     CONFIGURE = "configure"
+    # Tariffs, their rates and products: the prices staff keep up to date day to day.
+    MANAGE_RATING = "manage_rating"
     MANAGE_USERS = "manage_users"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.OPERATOR: frozenset(
-        {Permission.READ, Permission.MANAGE_CUSTOMERS, Permission.MOVE_MONEY, Permission.AUTHORIZE}
+        {
+            Permission.READ,
+            Permission.MANAGE_CUSTOMERS,
+            Permission.MOVE_MONEY,
+            Permission.AUTHORIZE,
+            Permission.MANAGE_RATING,
+        }
     ),
     Role.VIEWER: frozenset({Permission.READ}),
     # The operator's network: real-time authorization and usage, nothing else.

@@ -11,6 +11,17 @@ from typing import Any
 class FieldError:
     field: str
     message: str
+    # Where in an uploaded file (a CSV import): its line, the header being line 1, and column.
+    line: int | None = None
+    column: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"field": self.field, "message": self.message}
+        if self.line is not None:
+            found["line"] = self.line
+        if self.column is not None:
+            found["column"] = self.column
+        return found
 
 
 class KassaError(Exception):

@@ -67,6 +67,8 @@ class Settings:
     admin_token: str | None = None
     admin_password: str | None = None
     max_body_bytes: int = 1024 * 1024
+    # File uploads (a tariff's rates as CSV): 100,000 rates take some 5 MB.
+    max_upload_bytes: int = 64 * 1024 * 1024
     sqlite_busy_timeout_ms: int = 30_000
     invoice_templates_dir: Path | None = None
     # The budget of one invoice render: seconds of time, bytes of HTML.
@@ -123,6 +125,7 @@ class Settings:
             admin_token=os.environ.get("KASSA_ADMIN_TOKEN") or None,
             admin_password=os.environ.get("KASSA_ADMIN_PASSWORD") or None,
             max_body_bytes=_env_int("KASSA_MAX_BODY_BYTES", 1024 * 1024),
+            max_upload_bytes=_env_int("KASSA_MAX_UPLOAD_BYTES", 64 * 1024 * 1024),
             sqlite_busy_timeout_ms=_env_int("KASSA_SQLITE_BUSY_TIMEOUT_MS", 30_000),
             invoice_templates_dir=Path(templates) if templates else None,
             invoice_render_seconds=_env_float("KASSA_INVOICE_RENDER_SECONDS", 5.0),
