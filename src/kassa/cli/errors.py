@@ -40,10 +40,16 @@ OPTION_FOR_FIELD = {
     "role": "--role",
     "user": "--user",
     "as_of": "--as-of",
+    "service": "--service",
+    "unit": "--unit",
+    "rating": "--rate",
+    "description": "--description",
 }
 
 
 def _option_for(field: str) -> str | None:
+    if field.startswith("rating"):
+        return "--rate"
     if field.startswith("custom_data."):
         return f"--custom {field.removeprefix('custom_data.')}=..."
     return OPTION_FOR_FIELD.get(field)

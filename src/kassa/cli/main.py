@@ -10,7 +10,9 @@ from kassa.cli import (
     customers,
     db,
     notifications,
+    products,
     serve,
+    tariffs,
     tokens,
     transactions,
     users,
@@ -65,5 +67,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(customers.app, name="customers")
 app.add_typer(transactions.app, name="transactions")
+app.add_typer(tariffs.app, name="tariffs")
+app.add_typer(products.app, name="products")
 app.command("bill-run")(billing.bill_run)
 app.add_typer(notifications.app, name="notifications")

@@ -35,6 +35,13 @@ def _ratings(session: Session, product_id: int) -> list[ProductRating]:
     )
 
 
+def ratings_of(product: Product) -> list[ProductRating]:
+    """The product's services and their tariffs, by service."""
+    session = Session.object_session(product)
+    assert session is not None
+    return _ratings(session, product.id)
+
+
 def snapshot(session: Session, product: Product) -> dict[str, Any]:
     return {
         "name": product.name,

@@ -68,6 +68,8 @@ class ConfigPages(Generic[Item]):
     form_context: Callable[[Request, Session, FormView, Item | None], dict[str, Any]] = _nothing
     # Keyword arguments create and update take from the request beyond the item's data.
     service_options: Callable[[Request], dict[str, Any]] = _nothing
+    # Who may add, change and delete (everyone signed in reads): the Configurer by default.
+    changer: Any = Configurer
 
 
 def config_router(pages: ConfigPages[Any]) -> APIRouter:
@@ -119,15 +121,17 @@ def config_router(pages: ConfigPages[Any]) -> APIRouter:
             context = pages.list_context(session)
         return render(request, list_template, context)
 
+    changer = pages.changer
+
     @router.get(f"{path}/new", response_class=HTMLResponse)
-    def new_item(request: Request, _: Actor = Configurer) -> Response:
+    def new_item(request: Request, _: Actor = changer) -> Response:
         with database(request).reading() as session:
             context = form_context(request, session, FormView(values=pages.new_values()), None)
         return render(request, form_template, context)
 
     @router.post(f"{path}/new", response_class=HTMLResponse)
     def create_item(
-        request: Request, actor: Actor = Configurer, form: FormData = CheckedForm
+        request: Request, actor: Actor = changer, form: FormData = CheckedForm
     ) -> Response:
         return save(request, actor, form, None)
 
@@ -140,13 +144,13 @@ def config_router(pages: ConfigPages[Any]) -> APIRouter:
 
     @router.post(f"{path}/{{item_id:id}}", response_class=HTMLResponse)
     def update_item(
-        request: Request, item_id: Id, actor: Actor = Configurer, form: FormData = CheckedForm
+        request: Request, item_id: Id, actor: Actor = changer, form: FormData = CheckedForm
     ) -> Response:
         return save(request, actor, form, item_id)
 
     @router.post(f"{path}/{{item_id:id}}/delete")
     def delete_item(
-        request: Request, item_id: Id, actor: Actor = Configurer, form: FormData = CheckedForm
+        request: Request, item_id: Id, actor: Actor = changer, form: FormData = CheckedForm
     ) -> Response:
         try:
             with database(request).transaction() as session:

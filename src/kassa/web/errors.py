@@ -30,6 +30,8 @@ CONFLICT_FIELDS = {
     "business_model_name_taken": "name",
     "custom_field_name_taken": "name",
     "class_currency_conflict": "currency",
+    "tariff_name_taken": "name",
+    "product_name_taken": "name",
 }
 
 # Field names the services give per list item ("services[2]") shown once for the whole input.

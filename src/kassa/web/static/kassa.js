@@ -97,6 +97,77 @@
     }
   });
 
+  // form[data-upload="<result id>"]: sent by XMLHttpRequest, with a progress bar while the
+  // file goes up. The server answers JSON naming the page to go to, or an HTML report of
+  // what was wrong, shown in the result element. Without script the form posts as usual.
+  function upload(form) {
+    var result = document.getElementById(form.getAttribute("data-upload"));
+    var box = form.querySelector("[data-upload-progress]");
+    var bar = box && box.querySelector("progress");
+    var status = box && box.querySelector("[data-upload-status]");
+    var button = form.querySelector('button[type="submit"]');
+    var say = function (text) { if (status) status.textContent = text; };
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.setRequestHeader("X-Kassa-Upload", "1");
+    if (box) box.hidden = false;
+    if (bar) { bar.value = 0; bar.max = 100; }
+    if (result) result.innerHTML = "";
+    if (button) button.disabled = true;
+    xhr.upload.addEventListener("progress", function (event) {
+      if (!event.lengthComputable || !bar) return;
+      var percent = Math.round((event.loaded / event.total) * 100);
+      bar.value = percent;
+      say("Uploading… " + percent + "%");
+    });
+    xhr.upload.addEventListener("load", function () {
+      if (bar) bar.value = 100;
+      say("Checking and importing…");
+    });
+    xhr.addEventListener("load", function () {
+      if (button) button.disabled = false;
+      var type = xhr.getResponseHeader("Content-Type") || "";
+      if (xhr.status === 200 && type.indexOf("json") !== -1) {
+        say("Imported.");
+        var target = new URL(JSON.parse(xhr.responseText).redirect, window.location.href);
+        if (target.pathname + target.search === window.location.pathname + window.location.search) {
+          // Only the fragment differs: assigning it would not load the page again.
+          window.location.hash = target.hash;
+          window.location.reload();
+        } else {
+          window.location.assign(target.href);
+        }
+        return;
+      }
+      say("Uploaded; nothing was imported.");
+      if (type.indexOf("text/html") !== -1 && result) {
+        result.innerHTML = xhr.responseText;
+        return;
+      }
+      var message = "The upload failed (" + xhr.status + ").";
+      try { message = JSON.parse(xhr.responseText).detail || message; } catch (e) { /* not JSON */ }
+      if (result) {
+        var note = document.createElement("div");
+        note.className = "flash flash-error";
+        note.setAttribute("role", "alert");
+        note.textContent = message;
+        result.appendChild(note);
+      }
+    });
+    xhr.addEventListener("error", function () {
+      if (button) button.disabled = false;
+      say("The upload failed: the connection was lost.");
+    });
+    xhr.send(new FormData(form));
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.hasAttribute || !form.hasAttribute("data-upload") || !window.FormData) return;
+    event.preventDefault();
+    upload(form);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     applyShowWhen(document);
     document.querySelectorAll("iframe[data-fit-content]").forEach(fitFrame);
