@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -80,7 +81,16 @@ def _units(text: str, least: int) -> int:
     return value
 
 
+# A price as rate files write it: read in integers, a third of the cost of Decimal. Anything
+# else (more decimals, exponents, signs) takes the exact path, which refuses or accepts it.
+PLAIN_MONEY = re.compile(r"([0-9]{1,12})(?:\.([0-9]{0,6}))?")
+
+
 def _money(text: str) -> int:
+    plain = PLAIN_MONEY.fullmatch(text)
+    if plain is not None:
+        whole, fraction = plain.groups()
+        return int(whole) * 1_000_000 + int((fraction or "").ljust(6, "0"))
     try:
         return rated_micros(parse_amount(text))
     except AmountError as exc:
