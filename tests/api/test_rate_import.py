@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -205,3 +206,24 @@ def test_uploads_have_their_own_body_limit(settings: Settings, db: Database) -> 
         assert_problem(put_csv(api, tariff["id"], "x" * 5001), 413, "payload_too_large")
         too_big = {"name": "x" * 1000, "currency": "USD", "service": "voice", "unit": "second"}
         assert_problem(api.post("/tariffs", too_big), 413, "payload_too_large")
+
+
+def test_imports_and_rates_added_at_once_take_turns(api: Api, db: Database) -> None:
+    """Each import reads the rates it replaces under the tariff's row lock: files sent at the
+    same moment replace one another's rates instead of colliding on the unique key."""
+    tariff = make_tariff(api)
+    csv = HEADER + "\n" + "".join(f"{i},0.1,60,60,6,0,0,\n" for i in range(1000, 3000))
+    results: list[int] = []
+
+    def send() -> None:
+        results.append(put_csv(api, tariff["id"], csv).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    added = api.post(f"/tariffs/{tariff['id']}/rates", rate_body(prefix="1500"))
+    for thread in threads:
+        thread.join(timeout=60)
+    assert results == [200] * 4
+    assert added.status_code in (201, 409)
+    assert len(all_rates(api, tariff["id"])) == 2000

@@ -289,9 +289,11 @@ def parse_rates(data: bytes) -> list[tuple[Any, ...]]:
 def import_rates(session: Session, actor: Actor, tariff_id: int, data: bytes) -> int:
     """Add the file's rates to the tariff, each replacing the tariff's rate with the same
     prefix and effective_from; returns how many the file held."""
-    tariff = get_tariff(session, tariff_id)
+    get_tariff(session, tariff_id)
     with cyclic_gc_paused():
         rates = parse_rates(data)
+        # Read and written under the tariff's row lock, taken once the file is known good.
+        tariff = get_tariff(session, tariff_id, for_update=True)
         existing = {
             (prefix, as_utc(effective)): rate_id
             for rate_id, prefix, effective in session.execute(

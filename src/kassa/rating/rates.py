@@ -82,7 +82,7 @@ def _rate_exists(prefix: str, effective: datetime) -> Conflict:
 
 
 def add_rate(session: Session, actor: Actor, tariff_id: int, data: RateIn) -> Rate:
-    tariff = get_tariff(session, tariff_id)
+    tariff = get_tariff(session, tariff_id, for_update=True)
     errors = FieldErrors()
     prefix = data.prefix.strip()
     problem = prefix_problem(prefix)

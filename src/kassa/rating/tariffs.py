@@ -102,8 +102,12 @@ def create_tariff(session: Session, actor: Actor, data: TariffIn) -> Tariff:
     return tariff
 
 
-def get_tariff(session: Session, tariff_id: int) -> Tariff:
-    tariff = session.get(Tariff, tariff_id)
+def get_tariff(session: Session, tariff_id: int, *, for_update: bool = False) -> Tariff:
+    """The tariff; ``for_update`` holds its row until the transaction ends, so that changes to
+    its rates (an import, a rate added) take turns rather than collide on the unique key."""
+    tariff = session.get(
+        Tariff, tariff_id, with_for_update=for_update, populate_existing=for_update
+    )
     if tariff is None:
         raise NotFound(f"tariff {tariff_id} does not exist", code="tariff_not_found")
     return tariff
