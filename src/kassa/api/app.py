@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from kassa.api.routers import (
+    accounts,
     billing,
     customer_classes,
     customers,
@@ -24,6 +25,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     reference.router,
     customer_classes.router,
     customers.router,
+    accounts.router,
     billing.router,
     users.router,
     webhooks.router,
