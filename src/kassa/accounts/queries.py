@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from kassa.accounts.rules import MAX_IDENTIFIER_LENGTH
 from kassa.accounts.schemas import AccountOut
 from kassa.core.errors import NotFound, ValidationFailed
+from kassa.core.ids import id_from_text
 from kassa.core.pagination import check_limit
 from kassa.core.vocabulary import AccountStatus
 from kassa.db.models import Account, Product
@@ -44,6 +45,22 @@ def find_by_identifier(session: Session, identifier: str) -> Account | None:
     if not identifier or len(identifier) > MAX_IDENTIFIER_LENGTH:
         return None
     return session.scalar(select(Account).where(Account.identifier == identifier))
+
+
+def account_by_reference(session: Session, reference: str) -> Account:
+    """The account ``reference`` names: its identifier, or else its id. An identifier wins,
+    since a login may be all digits."""
+    found = find_by_identifier(session, reference)
+    if found is not None:
+        return found
+    account_id = id_from_text(reference)
+    account = session.get(Account, account_id) if account_id is not None else None
+    if account is None:
+        raise NotFound(
+            f"no account has the identifier or id '{reference.strip()}'",
+            code="account_not_found",
+        )
+    return account
 
 
 def list_accounts(

@@ -40,6 +40,9 @@ OPTION_FOR_FIELD = {
     "role": "--role",
     "user": "--user",
     "as_of": "--as-of",
+    "identifier": "--identifier",
+    "product_id": "--product",
+    "max_sessions": "--max-sessions",
 }
 
 
