@@ -116,6 +116,8 @@ BAD_BODIES: list[tuple[str, dict[str, object], str]] = [
     ("product missing", {"product_id": ...}, "product_id"),
     ("password short", {"password": "abc"}, "password"),
     ("password long", {"password": "p" * 129}, "password"),
+    ("password blank", {"password": "        "}, "password"),
+    ("password empty", {"password": ""}, "password"),
     ("max sessions zero", {"max_sessions": 0}, "max_sessions"),
     ("max sessions negative", {"max_sessions": -1}, "max_sessions"),
     ("max sessions huge", {"max_sessions": 2**40}, "max_sessions"),

@@ -40,6 +40,8 @@ def check_password(value: str | None, errors: FieldErrors, field: str = "passwor
         errors.add(field, f"must be at most {MAX_PASSWORD_LENGTH} characters")
     elif not value.isprintable():
         errors.add(field, "must not contain control characters")
+    elif not value.strip():
+        errors.add(field, "must not be only blanks")
 
 
 def check_max_sessions(value: int | None, errors: FieldErrors, field: str = "max_sessions") -> None:
