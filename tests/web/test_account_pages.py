@@ -188,6 +188,7 @@ def test_block_unblock_close(web: TestClient, db: Database) -> None:
     assert "Account closed" in act("close")
     page = web.get(f"/accounts/{account_id}")
     assert ">Save</button>" not in page.text and "Block</button>" not in page.text
+    assert "Recent changes" in page.text and "Active → Closed" in page.text
     assert "Cannot unblock account" in act("unblock")
 
 

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 from kassa.accounts import queries, service
 from kassa.accounts.rules import MAX_SESSIONS, MIN_PASSWORD_LENGTH
 from kassa.accounts.schemas import AccountIn, AccountPatch
+from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.errors import KassaError
 from kassa.core.ids import Id
@@ -22,7 +23,7 @@ from kassa.db.engine import DbSession
 from kassa.db.models import Account, Customer
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView, id_filter, text
-from kassa.web.render import STATUS_LABELS, redirect, render
+from kassa.web.render import STATUS_LABELS, humanize, redirect, render
 from kassa.web.routing import web_router
 from kassa.web.session import (
     CheckedForm,
@@ -38,6 +39,7 @@ router = web_router()
 PAGE_SIZE = 50
 # The accounts a customer's page lists before it links to the rest.
 CUSTOMER_PAGE_ROWS = 20
+AUDIT_ROWS = 20
 SHOWN = {"identifier", "product_id", "password", "max_sessions", "clear_password"}
 STATUSES = [(s.value, STATUS_LABELS.get(s, s.value)) for s in AccountStatus]
 STATUS_MESSAGES = {
@@ -198,6 +200,38 @@ async def create_account(
     return redirect(f"/accounts/{account_id}")
 
 
+def _audit_value(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return STATUS_LABELS.get(str(value), str(value))
+
+
+def _audit_trail(session: DbSession, account_id: int) -> list[dict[str, Any]]:
+    trail = []
+    for entry, username in audit.latest_entries(session, "account", account_id, AUDIT_ROWS):
+        before, after = entry.before or {}, entry.after or {}
+        changes = [
+            (
+                humanize(key.removesuffix("_id")),
+                _audit_value(before.get(key)),
+                _audit_value(after.get(key)),
+            )
+            for key in sorted(set(before) | set(after))
+            if entry.action != "create"
+        ]
+        trail.append(
+            {
+                "when": entry.created_at,
+                "who": username or "system",
+                "action": humanize(entry.action),
+                "changes": changes,
+            }
+        )
+    return trail
+
+
 def _account_page(
     request: Request, account_id: int, form: FormView | None = None, status_code: int = 200
 ) -> Response:
@@ -206,6 +240,7 @@ def _account_page(
         customer = get_customer(session, account.customer_id)
         products = queries.product_choices(session, customer.currency)
         product = queries.product_names(session, {account.product_id}).get(account.product_id)
+        trail = _audit_trail(session, account.id)
     values = {
         "identifier": account.identifier,
         "product_id": account.product_id,
@@ -222,6 +257,7 @@ def _account_page(
             "form": form or FormView(values=values),
             "help": HELP,
             "editable": account.status != AccountStatus.CLOSED,
+            "audit": trail,
         },
         status_code=status_code,
     )
