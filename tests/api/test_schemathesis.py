@@ -32,6 +32,7 @@ from kassa.core.clock import utcnow
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
 from tests.conftest import ADMIN_TOKEN, Api, customer_body
+from tests.rating_rows import make_product
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "errors"}
@@ -127,11 +128,17 @@ def seed(api: Api) -> dict[str, Any]:
     }
 
 
+def seed_account(api: Api, db: Database, customer_id: int) -> int:
+    body = {"identifier": "+420601000000", "product_id": make_product(db, "USD")}
+    return int(_created(api, f"/customers/{customer_id}/accounts", body)["id"])
+
+
 @pytest.fixture
 def seeded(settings: Settings, db: Database) -> Iterator[tuple[FastAPI, dict[str, Any]]]:
     app = create_app(settings, db)
     with TestClient(app) as client:
         ids = seed(Api(client))
+        ids["account_id"] = seed_account(Api(client), db, ids["customer_id"])
     # Schemathesis calls the app without its lifespan, whose end stopped the background runs:
     # start them again, so that runs the fuzzer starts with "wait": false really run, and stop
     # them before the database goes.

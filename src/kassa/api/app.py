@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from kassa.api.routers import (
+    accounts,
     billing,
     customer_classes,
     customers,
@@ -28,6 +29,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     customers.router,
     tariffs.router,
     products.router,
+    accounts.router,
     billing.router,
     users.router,
     webhooks.router,

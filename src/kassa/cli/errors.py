@@ -44,6 +44,9 @@ OPTION_FOR_FIELD = {
     "unit": "--unit",
     "rating": "--rate",
     "description": "--description",
+    "identifier": "--identifier",
+    "product_id": "--product",
+    "max_sessions": "--max-sessions",
 }
 
 

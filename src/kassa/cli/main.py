@@ -1,4 +1,4 @@
-"""The ``kassa`` command: serve, migrate, manage users, tokens and customers, run billing."""
+"""The ``kassa`` command: serve, migrate, manage users, tokens, customers, accounts; bill."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import typer
 
 import kassa
 from kassa.cli import (
+    accounts,
     billing,
     customers,
     db,
@@ -66,6 +67,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(customers.app, name="customers")
+app.add_typer(accounts.app, name="accounts")
 app.add_typer(transactions.app, name="transactions")
 app.add_typer(tariffs.app, name="tariffs")
 app.add_typer(products.app, name="products")

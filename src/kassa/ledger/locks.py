@@ -9,6 +9,8 @@ first, and only then reads or changes the customer's ledger, invoices and events
   :func:`lock_customer` or the real-time path's :data:`LOCK_CUSTOMER_TO_RESERVE`, then settles
   the invoices a credit covers;
 - an edit of a customer (its settings, its status) locks it with :func:`lock_customer_to_edit`;
+- adding or changing one of its accounts (``kassa.accounts.service``) locks the customer the
+  same way, then reads the account;
 - collection locks a batch of customers with :func:`lock_customers`, then marks their invoices
   overdue and suspends them;
 - closing periods locks its batch of customers with :func:`lock_customer_rows`, waiting for any

@@ -9,6 +9,7 @@ from kassa.web.cookie import SessionCookie
 from kassa.web.render import STATIC_DIR
 from kassa.web.routes import (
     account,
+    accounts,
     billing_runs,
     business_models,
     currencies,
@@ -36,6 +37,7 @@ def install(app: FastAPI, secret: str, cookie_secure: str = "auto") -> None:
         users,
         customers,
         customer_pages,
+        accounts,
         ledger_pages,
         invoices,
         billing_runs,

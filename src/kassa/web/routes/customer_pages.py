@@ -28,6 +28,7 @@ from kassa.web import ledger_view
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView, text, typed_values
 from kassa.web.render import STATUS_LABELS, humanize, redirect, render
+from kassa.web.routes.accounts import customer_accounts
 from kassa.web.routing import web_router
 from kassa.web.session import CheckedForm, CustomerManager, Reader, database, flash, flash_refusal
 
@@ -136,6 +137,7 @@ def show_customer(
             "tx_form": transaction_form or ledger_view.blank_form(),
         }
         context.update(ledger_view.money_context(session, customer, exponent, history_cursor))
+        context.update(customer_accounts(session, customer))
     return render(request, "customers/show.html", context, status_code=status_code)
 
 
