@@ -13,6 +13,8 @@ from kassa.api.idempotency import money_call
 from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
 from kassa.billing import postings
+from kassa.charging import authorizations as rated
+from kassa.charging.rates import authorization_rate_out
 from kassa.core.clock import utcnow
 from kassa.core.ids import Id
 from kassa.core.money import format_micros
@@ -61,7 +63,7 @@ RESERVATION_PROBLEMS: dict[int | str, dict[str, Any]] = {
 
 def authorization_out(view: AuthorizationView) -> AuthorizationOut:
     auth, exponent = view.row, view.exponent
-    return AuthorizationOut(
+    out = AuthorizationOut(
         id=auth.id,
         customer_id=auth.customer_id,
         status=effective_status(auth.status, auth.expires_at, utcnow()),
@@ -80,6 +82,19 @@ def authorization_out(view: AuthorizationView) -> AuthorizationOut:
         updated_at=auth.updated_at,
         expires_at=auth.expires_at,
     )
+    if auth.unit is None:
+        return out
+    granted = auth.granted_units or 0
+    out.account_id = auth.account_id
+    out.destination = auth.destination
+    out.unit = auth.unit
+    out.granted_units = granted
+    out.rate = authorization_rate_out(auth, exponent)
+    if auth.committed_units is not None:
+        out.units = auth.committed_units
+        out.overrun_units = max(auth.committed_units - granted, 0)
+        out.amount = out.committed_amount or out.amount
+    return out
 
 
 @router.post(
@@ -161,7 +176,7 @@ def extend(
     db: Database = Depends(database),
 ) -> Response:
     def work(session: Unit) -> BaseModel:
-        return authorization_out(authorizations.extend(session, actor, authorization_id, body))
+        return authorization_out(rated.extend(session, actor, authorization_id, body))
 
     return money_call(
         request, db, actor, authorizations.open_unit, work, body=body, status_code=200
@@ -182,7 +197,7 @@ def commit(
     db: Database = Depends(database),
 ) -> Response:
     def work(session: Unit) -> BaseModel:
-        return authorization_out(authorizations.commit(session, actor, authorization_id, body))
+        return authorization_out(rated.commit(session, actor, authorization_id, body))
 
     return money_call(
         request, db, actor, authorizations.open_unit, work, body=body, status_code=200
