@@ -126,10 +126,17 @@ class AuthorizationPage(BaseModel):
 
 
 class UsageRecordIn(BaseModel):
+    """Usage that happened: either rated already (``customer_id`` and ``amount``) or to be
+    rated by an account's product (``account``, ``units`` and, for services priced by
+    destination, ``destination``)."""
+
     model_config = ConfigDict(extra="forbid")
-    customer_id: Id
+    customer_id: Id | None = None
+    account: str | None = Field(default=None, min_length=1, max_length=128)
     service: str = Field(max_length=64)
-    amount: Amount
+    amount: OptionalAmount = None
+    destination: str | None = Field(default=None, min_length=1, max_length=64)
+    units: int | None = Field(default=None, ge=0, le=MAX_UNITS)
     occurred_at: InputDateTime
     external_id: str = Field(min_length=1, max_length=128)
     description: str = Field(default="", max_length=1000)

@@ -14,6 +14,7 @@ from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
 from kassa.billing import postings
 from kassa.charging import authorizations as rated
+from kassa.charging import usage as rated_usage
 from kassa.charging.rates import authorization_rate_out
 from kassa.core.clock import utcnow
 from kassa.core.ids import Id
@@ -21,7 +22,7 @@ from kassa.core.money import format_micros
 from kassa.core.vocabulary import AuthorizationStatus
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Database, DbSession, Unit
-from kassa.ledger import authorization_queries, authorizations, transactions, usage
+from kassa.ledger import authorization_queries, authorizations, transactions
 from kassa.ledger.authorization_queries import AuthorizationView
 from kassa.ledger.holds import effective_status
 from kassa.ledger.schemas import (
@@ -260,4 +261,4 @@ def import_usage(
     body: UsageBatchIn, actor: Actor = Authorizer, db: Database = Depends(database)
 ) -> UsageBatchOut:
     with db.transaction() as session:
-        return usage.import_usage(session, actor, body)
+        return rated_usage.import_usage(session, actor, body)
