@@ -3,6 +3,8 @@ hold nothing, and a price fixed when the session starts."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import update
 
@@ -288,3 +290,16 @@ def test_quote_holds_nothing(api: Api, db: Database) -> None:
     refused = api.post("/rating/quote", {**body, "account": narrow})
     assert refused.status_code == 422 and refused.json()["code"] == "no_rate"
     assert state(db, lined.customer_id) == (-1_000_000, 0, 1, 0)
+
+
+def test_an_expired_rated_authorization_commits_but_does_not_extend(api: Api, db: Database) -> None:
+    lined = line(api, db, "1.00", max_sessions=1)
+    auth = reserve(api, lined.account, 600, ttl_seconds=1).json()
+    time.sleep(1.1)
+    # The lapsed session no longer counts against max_sessions, nor its hold against the funds.
+    assert api.get(f"/customers/{lined.customer_id}").json()["available_funds"] == "1.00"
+    late = api.post(f"/authorizations/{auth['id']}/extend", {"units": 60})
+    assert late.status_code == 409 and late.json()["code"] == "authorization_expired"
+    committed = api.post(f"/authorizations/{auth['id']}/commit", {"units": 90})
+    assert committed.status_code == 200 and committed.json()["amount"] == "0.018"
+    assert reserve(api, lined.account, 60).status_code == 201
