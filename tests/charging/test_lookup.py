@@ -10,7 +10,7 @@ from sqlalchemy import select
 from kassa.core.errors import ValidationFailed
 from kassa.db.engine import Database
 from kassa.db.models import ProductRating
-from kassa.rating.lookup import destination_digits, find_rate
+from kassa.rating.lookup import destination_digits, find_rate, lookup_statement
 from tests.rating_rows import RateRow, TariffRows, make_product
 
 T0 = datetime(2030, 1, 1, tzinfo=UTC)
@@ -88,3 +88,26 @@ def test_anything_but_digits_is_refused_naming_the_field(bad: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
         destination_digits(bad)
     assert refused.value.errors[0].field == "destination"
+
+
+def test_the_lookup_searches_the_index_not_the_table(db: Database) -> None:
+    tariff = _tariff(db, RateRow(""), RateRow("44"))
+    statement = lookup_statement(5).statement
+    params = {f"p{i}": "44207"[:i] for i in range(5)} | {"tid": tariff, "at": T0}
+    with db.engine.connect() as conn:
+        compiled = statement.compile(dialect=conn.dialect)
+        bound = compiled.construct_params(params)
+        if db.is_sqlite:
+            order = compiled.positiontup or []
+            plan = conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + str(compiled), tuple(bound[n] for n in order)
+            ).all()
+            shown = " ".join(str(row[-1]) for row in plan)
+            # The unique key's index (SQLite names it itself), searched, never scanned.
+            assert "SEARCH rates USING INDEX" in shown and "prefix=?" in shown, shown
+        else:
+            # A tiny table is cheapest scanned whole; without that choice the index must serve.
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            plan = conn.exec_driver_sql("EXPLAIN " + str(compiled), bound).all()
+            shown = " ".join(str(row[0]) for row in plan)
+            assert "uq_rates_tariff_id" in shown and "Seq Scan" not in shown, shown

@@ -125,7 +125,7 @@ def reserve(session: Unit, actor: Actor, data: RatedReserveIn) -> AuthorizationV
         destination=data.destination,
         unit=unit,
         granted_units=granted,
-        **snapshot(rate),  # type: ignore[arg-type]
+        **snapshot(rate),
     )
     return ledger.place_hold(session, auth, reserved, available, exponent, field="units")
 

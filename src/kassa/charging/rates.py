@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kassa.core.money import format_micros
 from kassa.ledger.authorization_queries import AuthorizationRecord
 from kassa.ledger.schemas import RateOut
@@ -23,7 +25,7 @@ def terms_of(auth: AuthorizationRecord) -> RateTerms:
     )
 
 
-def snapshot(rate: FoundRate) -> dict[str, object]:
+def snapshot(rate: FoundRate) -> dict[str, Any]:
     """The rate's columns on an authorization's row."""
     terms = rate.terms
     return {

@@ -53,7 +53,8 @@ def destination_digits(destination: str | None, *, field: str = "destination") -
 _BY_ARITY: dict[int, Prepared] = {}
 
 
-def _statement(arity: int) -> Prepared:
+def lookup_statement(arity: int) -> Prepared:
+    """The lookup for a destination of ``arity`` prefixes (one statement per arity)."""
     statement = _BY_ARITY.get(arity)
     if statement is None:
         statement = _BY_ARITY[arity] = Prepared(
@@ -88,7 +89,7 @@ def find_rate(session: Unit, tariff_id: int, digits: str, at: datetime) -> Found
     params: dict[str, object] = {f"p{i}": prefix for i, prefix in enumerate(prefixes)}
     params["tid"] = tariff_id
     params["at"] = at
-    row = _statement(len(prefixes)).first(session, params)
+    row = lookup_statement(len(prefixes)).first(session, params)
     if row is None:
         return None
     prefix, description, *terms = row
