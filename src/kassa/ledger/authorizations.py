@@ -1,5 +1,9 @@
 """Real-time authorization: reserve, extend, commit, release (docs/architecture.md §5 and §6).
 
+Money authorizations are served here whole; rated ones (kassa.charging) price units and then
+hold, extend and settle through the same functions (``place_hold``, ``grow_hold``,
+``settle``), under the same locks.
+
 Each call is one short transaction of a few statements. Calls for one customer queue in order
 (kassa.ledger.queue) before they lock rows, and rows are locked in one order — an
 authorization before its customer (kassa.ledger.locks) — except where reserve sweeps expired
@@ -152,11 +156,7 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
         if least > wanted:
             raise ValidationFailed.field("min_amount", "must not be more than amount")
     if status != CustomerStatus.ACTIVE:
-        raise Forbidden(
-            f"customer {customer_id} is {status}",
-            code="customer_not_active",
-            extra={"customer_status": status},
-        )
+        raise not_active(customer_id, status)
     exponent = currency_exponent(session, currency)
     available = funds_to_reserve(
         session, customer_id, available_micros(limit, balance, reserved), wanted, now
