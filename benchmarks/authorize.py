@@ -87,19 +87,20 @@ class Fixture:
     hot: int
 
 
-def fresh_url(backend: str, workdir: Path) -> str:
+def fresh_url(backend: str, workdir: Path, name: str = PG_DATABASE) -> str:
     if backend == "sqlite":
-        return f"sqlite:///{workdir / 'kassa_bench_authorize.db'}"
+        return f"sqlite:///{workdir / (name + '.db')}"
     admin = authorize_sql.pg_conninfo(f"{PG_SERVER}/postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    return f"{PG_SERVER}/{PG_DATABASE}"
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG_SERVER}/{name}"
 
 
-def prepare(backend: str, workdir: Path, customers: int) -> Fixture:
-    """Bootstrap, a service-role user with a token, the prepaid customers and the hot one."""
-    url = fresh_url(backend, workdir)
+def prepare(backend: str, workdir: Path, customers: int, name: str = PG_DATABASE) -> Fixture:
+    """Bootstrap, a service-role user with a token, the prepaid customers and the hot one (the
+    PostgreSQL database ``name``)."""
+    url = fresh_url(backend, workdir, name)
     settings = Settings(database_url=url, admin_password="benchmark-password")
     db = Database(url)
     bootstrap(db, settings)

@@ -142,6 +142,8 @@ def run_wrk(
     token: str = "",
     customers: list[int] | None = None,
     service: str = "voice",
+    accounts: list[str] | None = None,
+    destinations: list[str] | None = None,
 ) -> WrkResult:
     wrk = wrk_path()
     if wrk is None:
@@ -152,6 +154,8 @@ def run_wrk(
         "BENCH_TOKEN": token,
         "BENCH_CUSTOMERS": ",".join(str(c) for c in customers or []),
         "BENCH_SERVICE": service,
+        "BENCH_ACCOUNTS": ",".join(a.lstrip("+") for a in accounts or []),
+        "BENCH_DESTINATIONS": ",".join(d.lstrip("+") for d in destinations or []),
     }
     command = [
         wrk, "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(duration))}s",

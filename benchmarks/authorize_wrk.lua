@@ -1,7 +1,10 @@
 -- Load for benchmarks/authorize.py, read from the environment:
---   BENCH_MODE       "authorize" (reserve, then commit what was reserved) or "get" (plain GET)
+--   BENCH_MODE       "authorize" (reserve, then commit what was reserved), "rated" (the same
+--                    in units: reserve by account and destination, commit units) or "get"
 --   BENCH_TOKEN      bearer token sent on every request
 --   BENCH_CUSTOMERS  comma-separated customer ids; each reserve picks one at random
+--   BENCH_ACCOUNTS   comma-separated account identifiers (digits), for "rated"
+--   BENCH_DESTINATIONS  comma-separated destinations (digits), for "rated"
 --   BENCH_SERVICE    the service named in reserves ("voice")
 -- Every granted reservation (201) is committed by a later request of the same wrk thread, on
 -- whichever of its connections is free first. done() prints one line starting with
@@ -24,6 +27,14 @@ function init(args)
   for id in string.gmatch(os.getenv("BENCH_CUSTOMERS") or "", "%d+") do
     table.insert(customers, id)
   end
+  accounts = {}
+  for id in string.gmatch(os.getenv("BENCH_ACCOUNTS") or "", "%d+") do
+    table.insert(accounts, id)
+  end
+  destinations = {}
+  for id in string.gmatch(os.getenv("BENCH_DESTINATIONS") or "", "%d+") do
+    table.insert(destinations, id)
+  end
   math.randomseed(os.time() * 100 + thread_id)
   counter = 0
   wrk.headers["Authorization"] = "Bearer " .. (os.getenv("BENCH_TOKEN") or "")
@@ -31,6 +42,11 @@ function init(args)
   reserve_body = '{"amount": "1.00", "service": "' .. (os.getenv("BENCH_SERVICE") or "voice")
     .. '", "session_id": "bench-' .. thread_id .. '-'
   commit_body = '{"amount": "0.42"}'
+  if mode == "rated" then
+    reserve_body = '{"units": 3600, "service": "' .. (os.getenv("BENCH_SERVICE") or "voice")
+      .. '", "session_id": "bench-' .. thread_id .. '-'
+    commit_body = '{"units": 187}'
+  end
 end
 
 function request()
@@ -42,6 +58,13 @@ function request()
     return wrk.format("POST", "/api/v1/authorizations/" .. auth_id .. "/commit", nil, commit_body)
   end
   counter = counter + 1
+  if mode == "rated" then
+    return wrk.format(
+      "POST", "/api/v1/authorizations", nil,
+      reserve_body .. counter .. '", "account": "+' .. accounts[math.random(#accounts)]
+        .. '", "destination": "+' .. destinations[math.random(#destinations)] .. '"}'
+    )
+  end
   local customer = customers[math.random(#customers)]
   return wrk.format(
     "POST", "/api/v1/customers/" .. customer .. "/authorizations", nil,

@@ -12,8 +12,8 @@ import threading
 
 from kassa.auth import throttle, web_sessions
 from kassa.db.engine import Database
-from kassa.ledger.authorizations import sweep_expired
 from kassa.ledger.idempotency import purge_expired
+from kassa.ledger.sweeper import sweep_expired
 
 log = logging.getLogger("kassa.background")
 

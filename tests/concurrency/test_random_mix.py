@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from kassa.db.engine import Database
-from kassa.ledger.authorizations import sweep_expired
+from kassa.ledger.sweeper import sweep_expired
 from tests.concurrency.harness import Cluster, Snapshot, check_ledger, micros, snapshot
 from tests.concurrency.mix import SIGNS, Client, Customers, Record, answers_by_key
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from kassa.api.routers import (
     accounts,
     billing,
+    charging,
     customer_classes,
     customers,
     health,
@@ -23,6 +24,7 @@ API_PREFIX = "/api/v1"
 # The real-time calls first: a request is matched against the routes in this order.
 ROUTERS: tuple[APIRouter, ...] = (
     ledger.router,
+    charging.router,
     health.authenticated_router,
     reference.router,
     customer_classes.router,

@@ -1,5 +1,9 @@
 """Real-time authorization: reserve, extend, commit, release (docs/architecture.md §5 and §6).
 
+Money authorizations are served here whole; rated ones (kassa.charging) price units and then
+hold, extend and settle through the same functions (``place_hold``, ``grow_hold``,
+``settle``), under the same locks.
+
 Each call is one short transaction of a few statements. Calls for one customer queue in order
 (kassa.ledger.queue) before they lock rows, and rows are locked in one order — an
 authorization before its customer (kassa.ledger.locks) — except where reserve sweeps expired
@@ -14,11 +18,16 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, insert, select, update
-from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
-from kassa.core.errors import Conflict, Forbidden, InsufficientFunds, NotFound, ValidationFailed
+from kassa.core.errors import (
+    Conflict,
+    Forbidden,
+    InsufficientFunds,
+    NotFound,
+    ValidationFailed,
+)
 from kassa.core.money import MAX_BALANCE_MICROS, RATED_DECIMALS, amount_micros, format_micros
 from kassa.core.vocabulary import AuthorizationStatus, CustomerStatus, EntryType
 from kassa.currencies.service import currency_exponent
@@ -26,15 +35,11 @@ from kassa.db.engine import Database, Unit
 from kassa.db.fast.prepared import Prepared
 from kassa.db.models import Authorization, Customer
 from kassa.ledger.authorization_queries import AuthorizationRecord, AuthorizationView
-from kassa.ledger.entries import append_entry
+from kassa.ledger.entries import RatedUsage, append_entry
 from kassa.ledger.holds import available_micros
-from kassa.ledger.locks import (
-    LOCK_AUTHORIZATION,
-    LOCK_CUSTOMER_TO_RESERVE,
-    lock_lapsed_holds,
-    lock_lapsed_holds_of,
-)
+from kassa.ledger.locks import LOCK_AUTHORIZATION, LOCK_CUSTOMER_TO_RESERVE
 from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn, ReserveIn
+from kassa.ledger.sweeper import sweep_customer
 
 
 def open_unit(db: Database) -> AbstractContextManager[Connection]:
@@ -120,33 +125,12 @@ def _save_statement(columns: tuple[str, ...]) -> Prepared:
     return statement
 
 
-def _save(session: Unit, auth: AuthorizationRecord, **changes: object) -> None:
+def save(session: Unit, auth: AuthorizationRecord, **changes: object) -> None:
     for key, value in changes.items():
         setattr(auth, key, value)
     params = {f"new_{name}": value for name, value in changes.items()}
     params["aid"] = auth.id
     _save_statement(tuple(changes)).rows(session, params)
-
-
-def sweep_customer(session: Unit, customer_id: int, now: datetime) -> int:
-    """Expire this customer's lapsed reservations; returns the micros freed.
-
-    The caller holds the customer's row; rows another call is committing are skipped."""
-    lapsed = lock_lapsed_holds_of(session, customer_id, now)
-    if not lapsed:
-        return 0
-    freed = sum(row.held_micros for row in lapsed)
-    session.execute(
-        update(Authorization)
-        .where(Authorization.id.in_([row.id for row in lapsed]))
-        .values(status=AuthorizationStatus.EXPIRED, held_micros=0, updated_at=now)
-    )
-    session.execute(
-        update(Customer)
-        .where(Customer.id == customer_id)
-        .values(reserved_micros=Customer.reserved_micros - freed)
-    )
-    return freed
 
 
 def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> AuthorizationView:
@@ -172,30 +156,16 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
         if least > wanted:
             raise ValidationFailed.field("min_amount", "must not be more than amount")
     if status != CustomerStatus.ACTIVE:
-        raise Forbidden(
-            f"customer {customer_id} is {status}",
-            code="customer_not_active",
-            extra={"customer_status": status},
-        )
+        raise not_active(customer_id, status)
     exponent = currency_exponent(session, currency)
-    available = available_micros(limit, balance, reserved)
-    if available is not None and available < wanted:
-        available += sweep_customer(session, customer_id, now)
+    available = funds_to_reserve(
+        session, customer_id, available_micros(limit, balance, reserved), wanted, now
+    )
     granted = wanted
     if available is not None and available < wanted:
         if available < least or available <= 0:
-            raise InsufficientFunds(
-                f"customer {customer_id} has {format_micros(max(available, 0), exponent)} "
-                f"{currency} available",
-                extra={
-                    "available_funds": format_micros(available, exponent),
-                    "currency": currency,
-                },
-            )
+            raise insufficient_funds(customer_id, available, currency, exponent)
         granted = available
-    if reserved + granted > MAX_BALANCE_MICROS:
-        raise _reservations_too_large("amount", currency, exponent)
-    _HOLD.rows(session, {"cid": customer_id, "amount": granted})
     auth = AuthorizationRecord(
         id=0,
         customer_id=customer_id,
@@ -212,12 +182,64 @@ def reserve(session: Unit, actor: Actor, customer_id: int, data: ReserveIn) -> A
         updated_at=now,
         expires_at=now + timedelta(seconds=data.ttl_seconds),
     )
+    return place_hold(session, auth, reserved, available, exponent, field="amount")
+
+
+def place_hold(
+    session: Unit,
+    auth: AuthorizationRecord,
+    reserved: int,
+    available: int | None,
+    exponent: int,
+    *,
+    field: str,
+) -> AuthorizationView:
+    """Hold ``auth.held_micros`` on its customer, whose row the caller has locked, and insert
+    the authorization; ``reserved`` and ``available`` are the customer's as read under that
+    lock. The one way a new reservation, money or rated, is made."""
+    if reserved + auth.held_micros > MAX_BALANCE_MICROS:
+        raise _reservations_too_large(field, auth.currency, exponent)
+    _HOLD.rows(session, {"cid": auth.customer_id, "amount": auth.held_micros})
     values = {k: v for k, v in auth.__dict__.items() if k != "id"}
     auth.id = int(_INSERT_AUTH.one(session, values)[0])
-    return AuthorizationView(auth, None if available is None else available - granted, exponent)
+    return AuthorizationView(
+        auth, None if available is None else available - auth.held_micros, exponent
+    )
 
 
-def _lock(session: Unit, authorization_id: int) -> AuthorizationRecord:
+def grow_hold(
+    session: Unit, auth: AuthorizationRecord, more: int, reserved: int, exponent: int, *, field: str
+) -> None:
+    """Hold ``more`` on the customer of ``auth`` (the customer's row locked by the caller, who
+    has checked the funds); a rated extension's counterpart of the conditional update that
+    money extensions use."""
+    if reserved + more > MAX_BALANCE_MICROS:
+        raise _reservations_too_large(field, auth.currency, exponent)
+    if more:
+        _HOLD.rows(session, {"cid": auth.customer_id, "amount": more})
+
+
+def funds_to_reserve(
+    session: Unit, customer_id: int, available: int | None, wanted: int, now: datetime
+) -> int | None:
+    """The customer's available funds for a reservation of ``wanted``: when they fall short,
+    the customer's lapsed reservations are swept first (its row is locked by the caller)."""
+    if available is not None and available < wanted:
+        available += sweep_customer(session, customer_id, now)
+    return available
+
+
+def insufficient_funds(
+    customer_id: int, available: int | None, currency: str, exponent: int
+) -> InsufficientFunds:
+    shown = available or 0
+    return InsufficientFunds(
+        f"customer {customer_id} has {format_micros(max(shown, 0), exponent)} {currency} available",
+        extra={"available_funds": format_micros(shown, exponent), "currency": currency},
+    )
+
+
+def lock_authorization(session: Unit, authorization_id: int) -> AuthorizationRecord:
     row = LOCK_AUTHORIZATION.first(session, {"aid": authorization_id})
     if row is None:
         raise NotFound(
@@ -227,7 +249,7 @@ def _lock(session: Unit, authorization_id: int) -> AuthorizationRecord:
     return AuthorizationRecord(*row[:-1])
 
 
-def _not_open(auth: AuthorizationRecord) -> Conflict:
+def not_open(auth: AuthorizationRecord) -> Conflict:
     return Conflict(
         f"authorization {auth.id} is already {auth.status}",
         code="authorization_not_open",
@@ -235,17 +257,56 @@ def _not_open(auth: AuthorizationRecord) -> Conflict:
     )
 
 
-def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -> AuthorizationView:
-    now = utcnow()
-    auth = _lock(session, authorization_id)
+def check_extendable(auth: AuthorizationRecord, now: datetime) -> None:
     if auth.status != AuthorizationStatus.RESERVED:
-        raise _not_open(auth)
+        raise not_open(auth)
     if auth.expires_at <= now:
         raise Conflict(
             f"authorization {auth.id} expired at {auth.expires_at.isoformat()}; commit what was "
             "used and reserve again",
             code="authorization_expired",
         )
+
+
+def check_committable(auth: AuthorizationRecord) -> None:
+    # Past expiry too: usage that happened is billed.
+    if auth.status not in (AuthorizationStatus.RESERVED, AuthorizationStatus.EXPIRED):
+        raise not_open(auth)
+
+
+def not_active(customer_id: int, status: str) -> Forbidden:
+    return Forbidden(
+        f"customer {customer_id} is {status}",
+        code="customer_not_active" if status != CustomerStatus.CLOSED else "customer_closed",
+        extra={"customer_status": status},
+    )
+
+
+def _given(value: object, field: str, kind: str) -> None:
+    if value is None:
+        raise ValidationFailed.field(field, f"is required for a {kind} authorization")
+
+
+def _not_given(value: object, field: str, kind: str, instead: str) -> None:
+    if value is not None:
+        raise ValidationFailed.field(
+            field, f"does not apply to a {kind} authorization: give {instead}"
+        )
+
+
+def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -> AuthorizationView:
+    return extend_money(session, actor, lock_authorization(session, authorization_id), data)
+
+
+def extend_money(
+    session: Unit, actor: Actor, auth: AuthorizationRecord, data: ExtendIn
+) -> AuthorizationView:
+    """Extend a money authorization whose row the caller has locked by ``data.amount``."""
+    now = utcnow()
+    _not_given(data.units, "units", "money", "amount")
+    _given(data.amount, "amount", "money")
+    check_extendable(auth, now)
+    assert data.amount is not None
     more = amount_micros(data.amount, field="amount", max_decimals=RATED_DECIMALS)
     exponent = currency_exponent(session, auth.currency)
     granted = _EXTEND_HOLD.first(
@@ -253,27 +314,15 @@ def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -
     )
     if granted is None:
         limit, balance, reserved, status = _FUNDS.one(session, {"cid": auth.customer_id})
-        available = available_micros(limit, balance, reserved)
         if status != CustomerStatus.ACTIVE:
-            raise Forbidden(
-                f"customer {auth.customer_id} is {status}",
-                code="customer_not_active"
-                if status != CustomerStatus.CLOSED
-                else "customer_closed",
-                extra={"customer_status": status},
-            )
+            raise not_active(auth.customer_id, status)
         if reserved + more > MAX_BALANCE_MICROS:
             raise _reservations_too_large("amount", auth.currency, exponent)
-        raise InsufficientFunds(
-            f"customer {auth.customer_id} has {format_micros(max(available or 0, 0), exponent)} "
-            f"{auth.currency} available",
-            extra={
-                "available_funds": format_micros(available or 0, exponent),
-                "currency": auth.currency,
-            },
+        raise insufficient_funds(
+            auth.customer_id, available_micros(limit, balance, reserved), auth.currency, exponent
         )
     ttl = timedelta(seconds=data.ttl_seconds or DEFAULT_TTL_SECONDS)
-    _save(
+    save(
         session,
         auth,
         amount_micros=auth.amount_micros + more,
@@ -285,11 +334,17 @@ def extend(session: Unit, actor: Actor, authorization_id: int, data: ExtendIn) -
 
 
 def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -> AuthorizationView:
-    """Post the used amount as one usage entry. Past expiry too: usage that happened is billed."""
-    now = utcnow()
-    auth = _lock(session, authorization_id)
-    if auth.status not in (AuthorizationStatus.RESERVED, AuthorizationStatus.EXPIRED):
-        raise _not_open(auth)
+    return commit_money(session, actor, lock_authorization(session, authorization_id), data)
+
+
+def commit_money(
+    session: Unit, actor: Actor, auth: AuthorizationRecord, data: CommitIn
+) -> AuthorizationView:
+    """Post the used amount of a money authorization (its row locked by the caller)."""
+    _not_given(data.units, "units", "money", "amount")
+    _given(data.amount, "amount", "money")
+    check_committable(auth)
+    assert data.amount is not None
     used = amount_micros(data.amount, field="amount", max_decimals=RATED_DECIMALS)
     exponent = currency_exponent(session, auth.currency)
     if used > auth.amount_micros:
@@ -298,12 +353,27 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
             f"must not exceed the reserved {format_micros(auth.amount_micros, exponent)}",
             code="amount_exceeds_reservation",
         )
+    return settle(session, actor, auth, used, exponent, field="amount")
+
+
+def settle(
+    session: Unit,
+    actor: Actor,
+    auth: AuthorizationRecord,
+    used_micros: int,
+    exponent: int,
+    *,
+    field: str,
+    rated: RatedUsage | None = None,
+) -> AuthorizationView:
+    """Post ``used_micros`` as one usage entry, free the authorization's hold in the same
+    update, and mark it committed: the end of every commit, money or rated."""
     posted = append_entry(
         session,
         actor,
         customer_id=auth.customer_id,
         entry_type=EntryType.USAGE,
-        amount_micros=used,
+        amount_micros=used_micros,
         currency=auth.currency,
         exponent=exponent,
         service=auth.service,
@@ -311,53 +381,33 @@ def commit(session: Unit, actor: Actor, authorization_id: int, data: CommitIn) -
         + (f" ({auth.session_id})" if auth.session_id else ""),
         release_micros=auth.held_micros,
         authorization_id=auth.id,
+        rated=rated,
+        field=field,
     )
-    _save(
-        session,
-        auth,
-        status=AuthorizationStatus.COMMITTED,
-        held_micros=0,
-        committed_micros=used,
-        entry_id=posted.entry_id,
-        updated_at=now,
-    )
+    changes: dict[str, object] = {
+        "status": AuthorizationStatus.COMMITTED,
+        "held_micros": 0,
+        "committed_micros": used_micros,
+        "entry_id": posted.entry_id,
+        "updated_at": posted.created_at,
+    }
+    if rated is not None:
+        changes["committed_units"] = rated.units
+    save(session, auth, **changes)
     return AuthorizationView(auth, posted.available_funds_micros, exponent)
 
 
 def release(session: Unit, actor: Actor, authorization_id: int) -> AuthorizationView:
     now = utcnow()
-    auth = _lock(session, authorization_id)
+    auth = lock_authorization(session, authorization_id)
     if auth.status not in (AuthorizationStatus.RESERVED, AuthorizationStatus.EXPIRED):
-        raise _not_open(auth)
+        raise not_open(auth)
     if auth.held_micros:
         funds = _RELEASE_HOLD.one(session, {"cid": auth.customer_id, "amount": auth.held_micros})
     else:
         # Swept already: nothing to give back, so the customer's row is read, not written.
         funds = _FUNDS.one(session, {"cid": auth.customer_id})[:3]
-    _save(session, auth, status=AuthorizationStatus.RELEASED, held_micros=0, updated_at=now)
+    save(session, auth, status=AuthorizationStatus.RELEASED, held_micros=0, updated_at=now)
     return AuthorizationView(
         auth, available_micros(*funds), currency_exponent(session, auth.currency)
     )
-
-
-def sweep_expired(session: Session, *, limit: int = 1000) -> int:
-    """Release lapsed reservations everywhere (the periodic sweeper); returns how many."""
-    now = utcnow()
-    lapsed = lock_lapsed_holds(session, now, limit)
-    if not lapsed:
-        return 0
-    session.execute(
-        update(Authorization)
-        .where(Authorization.id.in_([row.id for row in lapsed]))
-        .values(status=AuthorizationStatus.EXPIRED, held_micros=0, updated_at=now)
-    )
-    freed: dict[int, int] = {}
-    for row in lapsed:
-        freed[row.customer_id] = freed.get(row.customer_id, 0) + row.held_micros
-    for customer_id in sorted(freed):
-        session.execute(
-            update(Customer)
-            .where(Customer.id == customer_id)
-            .values(reserved_micros=Customer.reserved_micros - freed[customer_id])
-        )
-    return len(lapsed)

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Row, Table, bindparam, select
+from sqlalchemy import ColumnElement, Row, Table, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from kassa.core.errors import Conflict, NotFound
@@ -48,12 +48,22 @@ from kassa.core.vocabulary import AuthorizationStatus, CustomerStatus
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Unit
 from kassa.db.fast.prepared import Prepared
-from kassa.db.models import Authorization, BusinessModel, Customer
+from kassa.db.models import (
+    Account,
+    Authorization,
+    BusinessModel,
+    Customer,
+    ProductRating,
+    Tariff,
+)
 from kassa.ledger.queue import customer_queue
 
 _auths = cast(Table, Authorization.__table__)
 _customers = cast(Table, Customer.__table__)
 _models = cast(Table, BusinessModel.__table__)
+_accounts = cast(Table, Account.__table__)
+_ratings = cast(Table, ProductRating.__table__)
+_tariffs = cast(Table, Tariff.__table__)
 
 # Reserve: the customer's funds and its business model's services, in the statement that
 # takes the customer's queue and then its row.
@@ -70,6 +80,49 @@ LOCK_CUSTOMER_TO_RESERVE = Prepared(
     .join(_models, _models.c.id == _customers.c.business_model_id)
     .where(_customers.c.id == bindparam("cid"))
     .with_for_update(of=_customers)
+)
+# A rated reserve: the account named, its customer's funds, and the tariff its product rates
+# the service with (null when the product does not rate it), in the statement that takes the
+# customer's queue and then its row.
+LOCK_ACCOUNT_TO_RESERVE = Prepared(
+    select(
+        _accounts.c.id,
+        _accounts.c.status,
+        _accounts.c.max_sessions,
+        _customers.c.id,
+        _customers.c.status,
+        _customers.c.currency,
+        _customers.c.credit_limit_micros,
+        _customers.c.balance_micros,
+        _customers.c.reserved_micros,
+        _tariffs.c.id,
+        _tariffs.c.unit,
+        customer_queue(_customers.c.id),
+    )
+    .select_from(
+        _accounts.join(_customers, _customers.c.id == _accounts.c.customer_id)
+        .outerjoin(
+            _ratings,
+            and_(
+                _ratings.c.product_id == _accounts.c.product_id,
+                _ratings.c.service == bindparam("service"),
+            ),
+        )
+        .outerjoin(_tariffs, _tariffs.c.id == _ratings.c.tariff_id)
+    )
+    .where(_accounts.c.identifier == bindparam("identifier"))
+    .with_for_update(of=_customers)
+)
+# A rated extend, after its authorization: the customer's funds, its row locked.
+LOCK_CUSTOMER_FUNDS = Prepared(
+    select(
+        _customers.c.credit_limit_micros,
+        _customers.c.balance_micros,
+        _customers.c.reserved_micros,
+        _customers.c.status,
+    )
+    .where(_customers.c.id == bindparam("cid"))
+    .with_for_update()
 )
 # Extend, commit, release: every column of the authorization in the table's order (the
 # real-time path reads them by position), then the customer's queue, taken before the row.

@@ -29,6 +29,12 @@ def transaction_out(entry: LedgerEntry, exponent: int) -> TransactionOut:
         external_id=entry.external_id,
         occurred_at=entry.occurred_at,
         created_at=entry.created_at,
+        account_id=entry.account_id,
+        units=entry.units,
+        unit=entry.unit,
+        destination=entry.destination,
+        rate_prefix=entry.rate_prefix,
+        rate_description=entry.rate_description,
     )
 
 

@@ -1,33 +1,74 @@
-"""Importing usage rated elsewhere: each record posts once, whatever the sender retries."""
+"""Importing usage: each record posts once, whatever the sender retries.
+
+This posts records rated elsewhere (a customer and an amount); ``kassa.charging.usage`` rates
+the records that name an account and units, and runs both kinds through :func:`import_records`.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kassa.auth.actor import Actor
-from kassa.core.errors import KassaError
+from kassa.core.errors import KassaError, ValidationFailed
 from kassa.core.money import RATED_DECIMALS, amount_micros
 from kassa.core.vocabulary import EntryType
 from kassa.db.models import BusinessModel, Customer, LedgerEntry
 from kassa.ledger.authorizations import business_model_services
 from kassa.ledger.entries import append_entry
-from kassa.ledger.locks import lock_customer
-from kassa.ledger.schemas import UsageBatchIn, UsageBatchOut, UsageRecordIn, UsageResult
+from kassa.ledger.locks import LockedCustomer, lock_customer
+from kassa.ledger.schemas import UsageBatchOut, UsageRecordIn, UsageResult
+
+PostRecord = Callable[[Session, Actor, int, UsageRecordIn], UsageResult]
 
 
-def _post_one(session: Session, actor: Actor, index: int, record: UsageRecordIn) -> UsageResult:
-    customer = lock_customer(session, record.customer_id)
+def field_of(index: int, name: str) -> str:
+    return f"records[{index}].{name}"
+
+
+def check_occurred_at(index: int, record: UsageRecordIn) -> None:
+    if record.occurred_at.tzinfo is None:
+        raise ValidationFailed.field(
+            field_of(index, "occurred_at"), "must include a time zone offset, e.g. Z"
+        )
+
+
+def posted_before(
+    session: Session, customer: LockedCustomer, index: int, record: UsageRecordIn
+) -> UsageResult | None:
+    """The answer for a record whose external id the customer's ledger has already."""
     seen = session.scalar(
         select(LedgerEntry.id).where(
             LedgerEntry.customer_id == customer.id, LedgerEntry.external_id == record.external_id
         )
     )
-    if seen is not None:
-        return UsageResult(
-            index=index, external_id=record.external_id, status="duplicate", transaction_id=seen
-        )
+    if seen is None:
+        return None
+    return UsageResult(
+        index=index, external_id=record.external_id, status="duplicate", transaction_id=seen
+    )
+
+
+def post_money_record(
+    session: Session, actor: Actor, index: int, record: UsageRecordIn
+) -> UsageResult:
+    """Post a record rated elsewhere: its customer and amount."""
+    for name in ("account", "destination", "units"):
+        if getattr(record, name) is not None:
+            raise ValidationFailed.field(
+                field_of(index, name), "does not apply to a record with customer_id and amount"
+            )
+    if record.amount is None:
+        raise ValidationFailed.field(field_of(index, "amount"), "is required with customer_id")
+    assert record.customer_id is not None
+    customer = lock_customer(session, record.customer_id)
+    duplicate = posted_before(session, customer, index, record)
+    if duplicate is not None:
+        return duplicate
     services = business_model_services(
         session.scalar(
             select(BusinessModel.services)
@@ -36,34 +77,14 @@ def _post_one(session: Session, actor: Actor, index: int, record: UsageRecordIn)
         )
     )
     if record.service not in services:
-        return UsageResult(
-            index=index,
-            external_id=record.external_id,
-            status="rejected",
+        raise ValidationFailed.field(
+            field_of(index, "service"),
+            f"'{record.service}' is not a service of the customer's business model",
             code="service_not_offered",
-            errors=[
-                {
-                    "field": f"records[{index}].service",
-                    "message": f"'{record.service}' is not a service of the customer's "
-                    "business model",
-                }
-            ],
         )
-    if record.occurred_at.tzinfo is None:
-        return UsageResult(
-            index=index,
-            external_id=record.external_id,
-            status="rejected",
-            code="validation_failed",
-            errors=[
-                {
-                    "field": f"records[{index}].occurred_at",
-                    "message": "must include a time zone offset, e.g. Z",
-                }
-            ],
-        )
+    check_occurred_at(index, record)
     micros = amount_micros(
-        record.amount, field=f"records[{index}].amount", max_decimals=RATED_DECIMALS
+        record.amount, field=field_of(index, "amount"), max_decimals=RATED_DECIMALS
     )
     posted = append_entry(
         session,
@@ -77,31 +98,38 @@ def _post_one(session: Session, actor: Actor, index: int, record: UsageRecordIn)
         visible_comment=record.description or f"{record.service} usage",
         external_id=record.external_id,
         occurred_at=record.occurred_at,
-        field=f"records[{index}].amount",
+        field=field_of(index, "amount"),
     )
     return UsageResult(
         index=index, external_id=record.external_id, status="posted", transaction_id=posted.entry_id
     )
 
 
-def import_usage(session: Session, actor: Actor, batch: UsageBatchIn) -> UsageBatchOut:
-    """Post a batch in customer order (a fixed lock order, so concurrent batches never
-    deadlock); a bad record is reported and skipped, the others still post."""
+def import_records(
+    session: Session,
+    actor: Actor,
+    records: list[UsageRecordIn],
+    post: PostRecord,
+    order: Callable[[int], Any],
+) -> UsageBatchOut:
+    """Post each record with ``post``, in the order of ``order(index)`` (its customer first: a
+    fixed lock order, so concurrent batches never deadlock); a bad record is reported and
+    skipped, the others still post."""
     results: dict[int, UsageResult] = {}
-    order = sorted(range(len(batch.records)), key=lambda i: (batch.records[i].customer_id, i))
-    for index in order:
-        record = batch.records[index]
+    for index in sorted(range(len(records)), key=order):
+        record = records[index]
         try:
             with session.begin_nested():
-                results[index] = _post_one(session, actor, index, record)
+                results[index] = post(session, actor, index, record)
         except IntegrityError:
             # The same external id arrived twice at once; the other copy posted it.
             results[index] = UsageResult(
                 index=index, external_id=record.external_id, status="duplicate"
             )
         except KassaError as exc:
+            named = "account" if record.account is not None else "customer_id"
             errors = [{"field": e.field, "message": e.message} for e in exc.errors] or [
-                {"field": f"records[{index}].customer_id", "message": exc.detail}
+                {"field": field_of(index, named), "message": exc.detail}
             ]
             results[index] = UsageResult(
                 index=index,
@@ -110,7 +138,7 @@ def import_usage(session: Session, actor: Actor, batch: UsageBatchIn) -> UsageBa
                 code=exc.code,
                 errors=errors,
             )
-    ordered = [results[i] for i in range(len(batch.records))]
+    ordered = [results[i] for i in range(len(records))]
     return UsageBatchOut(
         posted=sum(1 for r in ordered if r.status == "posted"),
         duplicates=sum(1 for r in ordered if r.status == "duplicate"),

@@ -13,13 +13,16 @@ from kassa.api.idempotency import money_call
 from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
 from kassa.billing import postings
+from kassa.charging import authorizations as rated
+from kassa.charging import usage as rated_usage
+from kassa.charging.rates import authorization_rate_out
 from kassa.core.clock import utcnow
 from kassa.core.ids import Id
 from kassa.core.money import format_micros
 from kassa.core.vocabulary import AuthorizationStatus
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Database, DbSession, Unit
-from kassa.ledger import authorization_queries, authorizations, transactions, usage
+from kassa.ledger import authorization_queries, authorizations, transactions
 from kassa.ledger.authorization_queries import AuthorizationView
 from kassa.ledger.holds import effective_status
 from kassa.ledger.schemas import (
@@ -61,7 +64,7 @@ RESERVATION_PROBLEMS: dict[int | str, dict[str, Any]] = {
 
 def authorization_out(view: AuthorizationView) -> AuthorizationOut:
     auth, exponent = view.row, view.exponent
-    return AuthorizationOut(
+    out = AuthorizationOut(
         id=auth.id,
         customer_id=auth.customer_id,
         status=effective_status(auth.status, auth.expires_at, utcnow()),
@@ -80,6 +83,19 @@ def authorization_out(view: AuthorizationView) -> AuthorizationOut:
         updated_at=auth.updated_at,
         expires_at=auth.expires_at,
     )
+    if auth.unit is None:
+        return out
+    granted = auth.granted_units or 0
+    out.account_id = auth.account_id
+    out.destination = auth.destination
+    out.unit = auth.unit
+    out.granted_units = granted
+    out.rate = authorization_rate_out(auth, exponent)
+    if auth.committed_units is not None:
+        out.units = auth.committed_units
+        out.overrun_units = max(auth.committed_units - granted, 0)
+        out.amount = out.committed_amount or out.amount
+    return out
 
 
 @router.post(
@@ -161,7 +177,7 @@ def extend(
     db: Database = Depends(database),
 ) -> Response:
     def work(session: Unit) -> BaseModel:
-        return authorization_out(authorizations.extend(session, actor, authorization_id, body))
+        return authorization_out(rated.extend(session, actor, authorization_id, body))
 
     return money_call(
         request, db, actor, authorizations.open_unit, work, body=body, status_code=200
@@ -182,7 +198,7 @@ def commit(
     db: Database = Depends(database),
 ) -> Response:
     def work(session: Unit) -> BaseModel:
-        return authorization_out(authorizations.commit(session, actor, authorization_id, body))
+        return authorization_out(rated.commit(session, actor, authorization_id, body))
 
     return money_call(
         request, db, actor, authorizations.open_unit, work, body=body, status_code=200
@@ -245,4 +261,4 @@ def import_usage(
     body: UsageBatchIn, actor: Actor = Authorizer, db: Database = Depends(database)
 ) -> UsageBatchOut:
     with db.transaction() as session:
-        return usage.import_usage(session, actor, body)
+        return rated_usage.import_usage(session, actor, body)
