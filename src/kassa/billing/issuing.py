@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kassa.billing.drafts import Draft, DueCustomer, Line
+from kassa.billing.destinations import usage_description
+from kassa.billing.drafts import Draft, DueCustomer, Line, Sums
 from kassa.billing.numbering import format_number, series_of, take_numbers
 from kassa.billing.taxes import compute_taxes
 from kassa.core.money import MICRO_EXPONENT, format_micros, round_micros
@@ -41,6 +42,9 @@ LINE_COLUMNS = (
     "entry_type",
     "quantity",
     "amount_micros",
+    "units",
+    "unit",
+    "destination_prefix",
 )
 
 
@@ -56,28 +60,34 @@ def draft(
     customer: DueCustomer,
     cls: CustomerClass,
     period_id: int,
-    rows: list[tuple[str | None, str, int, int]],
+    rows: list[Sums],
     opening: int,
 ) -> Draft:
     exponent = customer.exponent
     step = 10 ** max(MICRO_EXPONENT - exponent, 0)
     lines: list[Line] = []
     payments = subtotal = 0
-    for service, entry_type, count, total in rows:
+    for service, entry_type, count, total, units, unit, prefix, rate_description in rows:
         if entry_type in CREDIT_TYPES:
             payments -= total
         elif entry_type != EntryType.TAX:
             # Most sums are whole cents already; only the others need rounding.
             amount = total if total % step == 0 else round_micros(total, exponent)
             subtotal += amount
+            description = line_description(service, entry_type)
+            if prefix is not None:
+                description = usage_description(description, prefix, rate_description)
             lines.append(
                 (
                     len(lines) + 1,
-                    line_description(service, entry_type),
+                    description,
                     service,
                     entry_type,
                     count,
                     amount,
+                    units,
+                    unit,
+                    prefix,
                 )
             )
     taxes = compute_taxes(subtotal, cls.taxes, inclusive=cls.tax_inclusive, exponent=exponent)
