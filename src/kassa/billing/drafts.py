@@ -44,10 +44,12 @@ class Sums(NamedTuple):
     description: str | None
 
 
-# An invoice line: position, description, service, entry type, quantity, amount in micros,
-# units, unit, destination prefix. Built as a tuple (an invoice run makes hundreds of
-# thousands), completed by its invoice's id.
-Line = tuple[int, str, str | None, str, int, int, int | None, str | None, str | None]
+# An invoice line: position, description, service, entry type, quantity, amount in micros;
+# and for rated usage its units, unit and destination prefix. Built as a tuple (an invoice run
+# makes hundreds of thousands), completed by its invoice's id.
+MoneyLine = tuple[int, str, str | None, str, int, int]
+RatedLine = tuple[int, str, str | None, str, int, int, int | None, str | None, str | None]
+Line = MoneyLine | RatedLine
 
 
 @dataclass

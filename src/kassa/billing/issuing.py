@@ -34,7 +34,7 @@ ENTRY_LABELS: dict[str, str] = {
     EntryType.PROMOTIONAL_CREDIT: "Promotional credits",
 }
 # An invoice line's columns: its invoice's id, then a Line's values.
-LINE_COLUMNS = (
+MONEY_LINE_COLUMNS = (
     "invoice_id",
     "position",
     "description",
@@ -42,10 +42,8 @@ LINE_COLUMNS = (
     "entry_type",
     "quantity",
     "amount_micros",
-    "units",
-    "unit",
-    "destination_prefix",
 )
+LINE_COLUMNS = (*MONEY_LINE_COLUMNS, "units", "unit", "destination_prefix")
 
 
 @lru_cache(maxsize=1024)
@@ -77,19 +75,22 @@ def draft(
             description = line_description(service, entry_type)
             if prefix is not None:
                 description = usage_description(description, prefix, rate_description)
-            lines.append(
-                (
-                    len(lines) + 1,
-                    description,
-                    service,
-                    entry_type,
-                    count,
-                    amount,
-                    units,
-                    unit,
-                    prefix,
+            if units is None and prefix is None:
+                lines.append((len(lines) + 1, description, service, entry_type, count, amount))
+            else:
+                lines.append(
+                    (
+                        len(lines) + 1,
+                        description,
+                        service,
+                        entry_type,
+                        count,
+                        amount,
+                        units,
+                        unit,
+                        prefix,
+                    )
                 )
-            )
     taxes = compute_taxes(subtotal, cls.taxes, inclusive=cls.tax_inclusive, exponent=exponent)
     tax_total = sum(t.amount_micros for t in taxes)
     total = subtotal if cls.tax_inclusive else subtotal + tax_total
@@ -146,12 +147,12 @@ def issue(
     )
     for draft in drafts:
         draft.invoice_id = invoice_of[draft.period_id]
-    insert_tuples(
-        session,
-        InvoiceLine,
-        LINE_COLUMNS,
-        [(d.invoice_id, *line) for d in drafts for line in d.lines],
-    )
+    rows = [(d.invoice_id, *line) for d in drafts for line in d.lines]
+    # Lines of money are inserted without the columns of rated usage: binding their three
+    # nulls would cost as much again as the rest of such a line.
+    money = len(MONEY_LINE_COLUMNS)
+    insert_tuples(session, InvoiceLine, MONEY_LINE_COLUMNS, [r for r in rows if len(r) == money])
+    insert_tuples(session, InvoiceLine, LINE_COLUMNS, [r for r in rows if len(r) != money])
     session.connection().execute(
         update(BillingPeriod)
         .where(among(session, BillingPeriod.id, [d.period_id for d in drafts]))
