@@ -15,7 +15,7 @@ Figures (medians of --runs runs; every run starts from a fresh copy of the same 
      invoice. Floor: WeasyPrint turning a one-paragraph page into a PDF.
 
 The generated data is kept (benchmarks/.cache/ for SQLite, the PostgreSQL database
-kassa_bench_billing_template) and reused until --refill or a new schema.
+kassa_bench_billing_template_v<version>) and reused until --refill or a new schema.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ In ONE transaction, over every customer whose period ended at or before ``as_of`
    which is what an entry is marked with;
 2. mark billed every unbilled entry of those customers created before their period's end
    (``UPDATE ledger_entries ... FROM billing_periods``);
-3. read back the sums of the marked entries by customer, service and entry type
-   (``SELECT ... GROUP BY``; every row fetched into Python);
+3. read back the sums of the marked entries by customer, service and entry type, and unit
+   and voice destination of rated usage, as an invoice shows them (``SELECT ... GROUP BY``;
+   every row fetched into Python);
 4. move each due customer on to its next period (``UPDATE customers``, one month on).
 
 No invoices, lines, taxes, numbers, outbox events or documents: those are Kassa's own work on
@@ -56,11 +57,14 @@ def _statements(sqlite: bool) -> dict[str, str]:
               AND ledger_entries.created_at < p.end_at
         """,
         "sums": """
-            SELECT p.customer_id, e.service, e.type, count(*), sum(e.amount_micros)
+            SELECT p.customer_id, e.service, e.type, coalesce(e.unit, ''),
+                   CASE WHEN e.unit = 'second' THEN coalesce(e.rate_prefix, '') ELSE '' END,
+                   count(*), sum(e.amount_micros), sum(e.units), max(e.rate_description)
             FROM billing_periods AS p
             JOIN ledger_entries AS e ON e.customer_id = p.customer_id AND e.billing_period_id = p.id
             WHERE p.id > :floor
-            GROUP BY p.customer_id, e.service, e.type
+            GROUP BY p.customer_id, e.service, e.type, coalesce(e.unit, ''),
+                     CASE WHEN e.unit = 'second' THEN coalesce(e.rate_prefix, '') ELSE '' END
         """,
         "advance": f"""
             UPDATE customers SET period_start_at = period_end_at, period_end_at = {next_end}

@@ -1,8 +1,9 @@
 """The billing benchmark's data: customers whose first period has ended, with their ledger.
 
 Everything is made by set-based SQL in a freshly migrated database and kept as a template
-(a SQLite file under ``benchmarks/.cache/``, a PostgreSQL database cloned with ``CREATE
-DATABASE ... TEMPLATE``), so each timed run starts from an identical, untouched copy.
+(a SQLite file under ``benchmarks/.cache/``, a PostgreSQL database named by the data's
+version and cloned with ``CREATE DATABASE ... TEMPLATE``), so each timed run starts from an
+identical, untouched copy.
 
 The data, for ``customers`` customers and ``per_customer`` entries each on average:
 - customers created between 1 and 25 October 2026 (06:00-18:00 UTC, so the local creation
@@ -16,7 +17,10 @@ The data, for ``customers`` customers and ``per_customer`` entries each on avera
   ``per_customer``), all inside the first period: 65 % usage of voice, data, messaging and
   video with 6-decimal amounts, then manual charges, payments, manual and promotional
   credits and refunds in whole cents; ``balance_after_micros`` is the running sum and the
-  customer's ``balance_micros`` the total, so ``sum(entries) == balance`` holds.
+  customer's ``balance_micros`` the total, so ``sum(entries) == balance`` holds;
+- three usage entries in four of voice, data and messaging are rated usage with their units:
+  voice in seconds to eight destination groups (``DESTINATIONS``, two of them described),
+  data in bytes, messages; the rest, and all of video, is money usage.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from kassa.customer_classes.service import create_customer_class
 from kassa.db import migrate
 from kassa.db.engine import Database, make_engine
 
-FILL_VERSION = "1"
+FILL_VERSION = "2"
 MARKER_KEY = "benchmark_billing_fill"
 AS_OF = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 EPOCH = datetime(2026, 10, 1, 6, 0, tzinfo=UTC)
@@ -94,8 +98,11 @@ def sqlite_template(cache: Path, spec: Spec) -> Path:
 
 
 def pg_template_name(spec: Spec) -> str:
+    # Named by the version of the data too: checkouts of other versions on the same server
+    # keep theirs instead of refilling one database in turn.
     size = (spec.customers, spec.per_customer)
-    return PG_TEMPLATE if size == DEFAULT_SIZE else f"{PG_TEMPLATE}_{spec.suffix}"
+    name = f"{PG_TEMPLATE}_v{FILL_VERSION}"
+    return name if size == DEFAULT_SIZE else f"{name}_{spec.suffix}"
 
 
 def _marker_of(url: str) -> str | None:
@@ -260,7 +267,13 @@ _CUSTOMER_COLUMNS = (
 )  # fmt: skip
 _ENTRY_COLUMNS = (
     "customer_id", "type", "amount_micros", "balance_after_micros", "currency", "service",
-    "visible_comment", "internal_comment", "created_at",
+    "visible_comment", "internal_comment", "created_at", "units", "unit", "rate_prefix",
+    "rate_description",
+)  # fmt: skip
+# Rated voice goes to these destinations (rate prefix, and the rate's description if any).
+DESTINATIONS = (
+    ("4420", None), ("44", None), ("420", "Czech Republic, fixed"), ("4930", None),
+    ("1212", None), ("33", "France"), ("7495", None), ("", None),
 )  # fmt: skip
 
 
@@ -358,15 +371,33 @@ def _entry_sql(sqlite: bool, per_customer: int) -> str:
         WHEN h = 17 THEN 'manual_credit' WHEN h = 18 THEN 'promotional_credit' ELSE 'refund' END"""
     service = f"""CASE WHEN h < 13 THEN CASE v % {len(SERVICES)} {services} END
         WHEN h < 15 AND v % 3 = 0 THEN 'numbers' ELSE NULL END"""
+    # Three usage entries in four of voice, data and messaging are rated (video never is):
+    # voice in seconds to one of DESTINATIONS, data in bytes, messages one to three at a time.
+    rated = f"h < 13 AND v % {len(SERVICES)} < 3 AND (v / 7) % 4 < 3"
+    unit = f"""CASE WHEN {rated} THEN CASE v % {len(SERVICES)}
+        WHEN 0 THEN 'second' WHEN 1 THEN 'byte' ELSE 'message' END END"""
+    units = f"""CASE WHEN {rated} THEN CASE v % {len(SERVICES)}
+        WHEN 0 THEN 1 + (v * 40503) % 3600 WHEN 1 THEN (v * 2654435761) % 100000000
+        ELSE 1 + v % 3 END END"""
+    where = f"(v / 3) % {len(DESTINATIONS)}"
+    prefixes = " ".join(f"WHEN {n} THEN '{p}'" for n, (p, _) in enumerate(DESTINATIONS))
+    described = " ".join(
+        f"WHEN {n} THEN '{d}'" for n, (_, d) in enumerate(DESTINATIONS) if d is not None
+    )
+    prefix = f"""CASE WHEN {rated} THEN CASE WHEN v % {len(SERVICES)} = 0
+        THEN CASE {where} {prefixes} END ELSE '' END END"""
+    description = f"""CASE WHEN {rated} AND v % {len(SERVICES)} = 0
+        THEN CASE {where} {described} END END"""
     return f"""
         {series}
         INSERT INTO ledger_entries ({", ".join(_ENTRY_COLUMNS)})
         SELECT customer_id, kind, amount,
                SUM(amount) OVER (PARTITION BY customer_id ORDER BY n), currency, service,
-               '', '', created
+               '', '', created, units, unit, rate_prefix, rate_description
         FROM (
             SELECT customer_id, n, currency, created, {kind} AS kind, {amount} AS amount,
-                   {service} AS service
+                   {service} AS service, {units} AS units, {unit} AS unit,
+                   {prefix} AS rate_prefix, {description} AS rate_description
             FROM (
                 SELECT c.id AS customer_id, k.n, c.currency, {created} AS created,
                        (c.id * 31 + k.n * 17) % 20 AS h, c.id * 1009 + k.n * 7 AS v

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnClause, case, func, literal_column, select, update
 from sqlalchemy.orm import Session
 
-from kassa.billing.drafts import Draft, DueCustomer
+from kassa.billing.destinations import DESTINATION_UNIT, groups_by_destination
+from kassa.billing.drafts import Draft, DueCustomer, Sums
 from kassa.billing.issuing import draft, issue
 from kassa.core import periods
 from kassa.core.clock import utcnow
@@ -37,6 +38,20 @@ from kassa.ledger.locks import lock_customer_rows
 # a real-time call holds it for milliseconds, another run's batch for well under a second. A
 # transaction left open on it for longer fails the run, which says why; the next run goes on.
 LOCK_TIMEOUT = "30s"
+
+# What a period's entries are summed by besides service and type (kassa.billing.destinations):
+# the unit of rated usage, and for voice the rate's prefix; "" for neither, so that the order
+# is the same on both databases (they sort nulls apart). Literals rather than parameters, so
+# that PostgreSQL sees the grouped expressions as those selected.
+_NONE: ColumnClause[str] = literal_column("''")
+_UNIT = func.coalesce(LedgerEntry.unit, _NONE)
+_DESTINATION = case(
+    (
+        LedgerEntry.unit == literal_column(f"'{DESTINATION_UNIT.value}'"),
+        func.coalesce(LedgerEntry.rate_prefix, _NONE),
+    ),
+    else_=_NONE,
+)
 
 
 @dataclass
@@ -196,18 +211,22 @@ def _close_round(
         )
         .values(billing_period_id=BillingPeriod.id)
     )
-    groups: dict[int, list[tuple[str | None, str, int, int]]] = defaultdict(list)
+    groups: dict[int, list[Sums]] = defaultdict(list)
     # Reached through the period's customer, so the (customer_id, billing_period_id) index
     # finds the entries: a filter on billing_period_id alone would scan the whole ledger.
-    for period_id, service, entry_type, count, total in (
+    for period_id, service, entry_type, unit, prefix, count, total, units, description in (
         session.connection()
         .execute(
             select(
                 BillingPeriod.id,
                 LedgerEntry.service,
                 LedgerEntry.type,
+                _UNIT,
+                _DESTINATION,
                 func.count(),
                 func.sum(LedgerEntry.amount_micros),
+                func.sum(LedgerEntry.units),
+                func.max(LedgerEntry.rate_description),
             )
             .join(
                 LedgerEntry,
@@ -216,12 +235,24 @@ def _close_round(
             )
             .where(among(session, BillingPeriod.id, period_ids))
             # Grouped in the order of the output: one sort does both.
-            .group_by(BillingPeriod.id, LedgerEntry.type, LedgerEntry.service)
-            .order_by(BillingPeriod.id, LedgerEntry.type, LedgerEntry.service)
+            .group_by(BillingPeriod.id, LedgerEntry.type, LedgerEntry.service, _UNIT, _DESTINATION)
+            .order_by(BillingPeriod.id, LedgerEntry.type, LedgerEntry.service, _UNIT, _DESTINATION)
         )
         .all()
     ):
-        groups[int(period_id or 0)].append((service, entry_type, int(count), int(total or 0)))
+        voice = groups_by_destination(unit)
+        groups[int(period_id or 0)].append(
+            Sums(
+                service,
+                entry_type,
+                int(count),
+                int(total or 0),
+                None if units is None else int(units),
+                unit or None,
+                prefix if voice else None,
+                description if voice else None,
+            )
+        )
     later = dict(
         session.connection()
         .execute(
@@ -239,7 +270,7 @@ def _close_round(
         cls = classes[customer.class_id]
         period_id = period_of[customer.id]
         rows = groups.get(period_id, [])
-        period_sum = sum(total for _, _, _, total in rows)
+        period_sum = sum(row.total for row in rows)
         opening = customer.balance - period_sum - int(later.get(customer.id) or 0)
         if cls.invoice_template != "none" and (
             customer.status != CustomerStatus.CLOSED or rows or opening != 0

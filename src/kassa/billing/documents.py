@@ -18,8 +18,12 @@ The template context
     ``amount_due`` is ``previous_balance + total - payments``; below zero it is a credit.
 ``lines``
     In invoice order, each with ``position``, ``description``, ``service`` (or None),
-    ``entry_type`` (``usage``, ``manual_charge``, ...), ``quantity`` (entries summed) and
-    ``amount`` (Decimal).
+    ``entry_type`` (``usage``, ``manual_charge``, ...), ``quantity`` (entries summed),
+    ``amount`` (Decimal), and for rated usage ``units`` (int), ``unit`` (``second``, ``byte``,
+    ``message``, ``unit``) and ``units_display`` (``12.5 min``, ``3.2 MB``, ``4 messages``), all
+    None on other lines. Voice usage is a line per destination group
+    (:mod:`kassa.billing.destinations`) with its rate prefix in ``destination_prefix``
+    (``""`` for every other destination), None on other lines.
 ``taxes``
     Each with ``name``, ``rate`` (percent, as text: ``"21"``) and ``amount`` (Decimal).
     With ``invoice.tax_inclusive`` they are contained in the subtotal, otherwise added to it.
@@ -72,6 +76,7 @@ from kassa.billing.template_budget import (
     TemplateOverBudget,
     render_within,
 )
+from kassa.billing.units import units_display
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.errors import Conflict
 from kassa.core.money import from_micros, round_to_currency
@@ -234,6 +239,10 @@ def invoice_context(
                 "entry_type": line.entry_type,
                 "quantity": line.quantity,
                 "amount": amount(line.amount_micros),
+                "units": line.units,
+                "unit": line.unit,
+                "units_display": units_display(line.units, line.unit),
+                "destination_prefix": line.destination_prefix,
             }
             for line in invoice_lines(session, invoice.id)
         ],

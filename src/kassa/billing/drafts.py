@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from kassa.billing.taxes import TaxAmount
 
@@ -28,9 +28,28 @@ class DueCustomer:
     custom_data: dict[str, Any]
 
 
-# An invoice line: position, description, service, entry type, quantity, amount in micros.
-# Built as a tuple (an invoice run makes hundreds of thousands), completed by its invoice's id.
-Line = tuple[int, str, str | None, str, int, int]
+class Sums(NamedTuple):
+    """A closed period's entries of one service, type and unit (and for voice, destination
+    group), summed: what an invoice line is made from."""
+
+    service: str | None
+    entry_type: str
+    entries: int
+    total: int
+    # Rated usage only: the units summed and what they count; None for money usage.
+    units: int | None
+    unit: str | None
+    # Voice only (kassa.billing.destinations): the rates' prefix and a description of one.
+    prefix: str | None
+    description: str | None
+
+
+# An invoice line: position, description, service, entry type, quantity, amount in micros;
+# and for rated usage its units, unit and destination prefix. Built as a tuple (an invoice run
+# makes hundreds of thousands), completed by its invoice's id.
+MoneyLine = tuple[int, str, str | None, str, int, int]
+RatedLine = tuple[int, str, str | None, str, int, int, int | None, str | None, str | None]
+Line = MoneyLine | RatedLine
 
 
 @dataclass

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kassa.billing.drafts import Draft, DueCustomer, Line
+from kassa.billing.destinations import usage_description
+from kassa.billing.drafts import Draft, DueCustomer, Line, Sums
 from kassa.billing.numbering import format_number, series_of, take_numbers
 from kassa.billing.taxes import compute_taxes
 from kassa.core.money import MICRO_EXPONENT, format_micros, round_micros
@@ -33,7 +34,7 @@ ENTRY_LABELS: dict[str, str] = {
     EntryType.PROMOTIONAL_CREDIT: "Promotional credits",
 }
 # An invoice line's columns: its invoice's id, then a Line's values.
-LINE_COLUMNS = (
+MONEY_LINE_COLUMNS = (
     "invoice_id",
     "position",
     "description",
@@ -42,6 +43,7 @@ LINE_COLUMNS = (
     "quantity",
     "amount_micros",
 )
+LINE_COLUMNS = (*MONEY_LINE_COLUMNS, "units", "unit", "destination_prefix")
 
 
 @lru_cache(maxsize=1024)
@@ -56,30 +58,39 @@ def draft(
     customer: DueCustomer,
     cls: CustomerClass,
     period_id: int,
-    rows: list[tuple[str | None, str, int, int]],
+    rows: list[Sums],
     opening: int,
 ) -> Draft:
     exponent = customer.exponent
     step = 10 ** max(MICRO_EXPONENT - exponent, 0)
     lines: list[Line] = []
     payments = subtotal = 0
-    for service, entry_type, count, total in rows:
+    for service, entry_type, count, total, units, unit, prefix, rate_description in rows:
         if entry_type in CREDIT_TYPES:
             payments -= total
         elif entry_type != EntryType.TAX:
             # Most sums are whole cents already; only the others need rounding.
             amount = total if total % step == 0 else round_micros(total, exponent)
             subtotal += amount
-            lines.append(
-                (
-                    len(lines) + 1,
-                    line_description(service, entry_type),
-                    service,
-                    entry_type,
-                    count,
-                    amount,
+            description = line_description(service, entry_type)
+            if prefix is not None:
+                description = usage_description(description, prefix, rate_description)
+            if units is None and prefix is None:
+                lines.append((len(lines) + 1, description, service, entry_type, count, amount))
+            else:
+                lines.append(
+                    (
+                        len(lines) + 1,
+                        description,
+                        service,
+                        entry_type,
+                        count,
+                        amount,
+                        units,
+                        unit,
+                        prefix,
+                    )
                 )
-            )
     taxes = compute_taxes(subtotal, cls.taxes, inclusive=cls.tax_inclusive, exponent=exponent)
     tax_total = sum(t.amount_micros for t in taxes)
     total = subtotal if cls.tax_inclusive else subtotal + tax_total
@@ -136,12 +147,12 @@ def issue(
     )
     for draft in drafts:
         draft.invoice_id = invoice_of[draft.period_id]
-    insert_tuples(
-        session,
-        InvoiceLine,
-        LINE_COLUMNS,
-        [(d.invoice_id, *line) for d in drafts for line in d.lines],
-    )
+    rows = [(d.invoice_id, *line) for d in drafts for line in d.lines]
+    # Lines of money are inserted without the columns of rated usage: binding their three
+    # nulls would cost as much again as the rest of such a line.
+    money = len(MONEY_LINE_COLUMNS)
+    insert_tuples(session, InvoiceLine, MONEY_LINE_COLUMNS, [r for r in rows if len(r) == money])
+    insert_tuples(session, InvoiceLine, LINE_COLUMNS, [r for r in rows if len(r) != money])
     session.connection().execute(
         update(BillingPeriod)
         .where(among(session, BillingPeriod.id, [d.period_id for d in drafts]))

@@ -11,6 +11,7 @@ from kassa.billing.schemas import (
     InvoiceSummary,
     InvoiceTaxOut,
 )
+from kassa.billing.units import units_display
 from kassa.core.errors import NotFound
 from kassa.core.money import format_micros
 from kassa.currencies.service import currency_exponent
@@ -76,6 +77,10 @@ def _invoice_out(session: Session, invoice: Invoice, lines: list[InvoiceLine]) -
                 entry_type=line.entry_type,
                 quantity=line.quantity,
                 amount=money(line.amount_micros),
+                units=line.units,
+                unit=line.unit,
+                units_display=units_display(line.units, line.unit),
+                destination_prefix=line.destination_prefix,
             )
             for line in lines
         ],

@@ -42,8 +42,18 @@ class InvoiceLineOut(BaseModel):
     description: str
     service: str | None
     entry_type: str
+    # How many entries the line sums.
     quantity: int
     amount: str
+    # Rated usage: the units the entries add up to and what they count ("second", "byte",
+    # "message", "unit"), and those units as the invoice shows them ("12.5 min"); null for
+    # lines of money.
+    units: int | None = None
+    unit: str | None = None
+    units_display: str | None = None
+    # Voice usage: the rate prefix of the destination group the line sums ("" for the rate
+    # that matches every other destination); null for other lines.
+    destination_prefix: str | None = None
 
 
 class InvoiceTaxOut(BaseModel):
