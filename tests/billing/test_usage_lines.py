@@ -139,6 +139,9 @@ def test_voice_by_destination_data_and_messages_with_units(api: Api, db: Databas
     for shown in ("Voice usage: London", "+4420", "3.02 min", "12.5 min", "5.5 MB", "2 messages"):
         assert shown in page, shown
     assert "Voice usage: Czechia, fixed" in page
+    # The PDF is made from that page.
+    pdf = api.get(f"/invoices/{invoice['id']}.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
 
 def test_a_period_of_money_only_keeps_its_lines(api: Api) -> None:
