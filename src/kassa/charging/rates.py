@@ -6,7 +6,7 @@ from typing import Any
 
 from kassa.core.money import format_micros
 from kassa.ledger.authorization_queries import AuthorizationRecord
-from kassa.ledger.schemas import RateOut
+from kassa.ledger.schemas import AppliedRate
 from kassa.rating.cost import RateTerms
 from kassa.rating.lookup import FoundRate
 
@@ -43,8 +43,8 @@ def snapshot(rate: FoundRate) -> dict[str, Any]:
 
 def rate_out(
     tariff_id: int, prefix: str, description: str | None, terms: RateTerms, exponent: int
-) -> RateOut:
-    return RateOut(
+) -> AppliedRate:
+    return AppliedRate(
         tariff_id=tariff_id,
         prefix=prefix,
         price=format_micros(terms.price_micros, exponent),
@@ -57,11 +57,11 @@ def rate_out(
     )
 
 
-def found_rate_out(rate: FoundRate, exponent: int) -> RateOut:
+def found_rate_out(rate: FoundRate, exponent: int) -> AppliedRate:
     return rate_out(rate.tariff_id, rate.prefix, rate.description, rate.terms, exponent)
 
 
-def authorization_rate_out(auth: AuthorizationRecord, exponent: int) -> RateOut | None:
+def authorization_rate_out(auth: AuthorizationRecord, exponent: int) -> AppliedRate | None:
     if auth.unit is None or auth.tariff_id is None:
         return None
     return rate_out(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, MAX_UNITS, RateOut
+from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, MAX_UNITS, AppliedRate
 
 Identifier = Field(min_length=1, max_length=128)
 Destination = Field(default=None, min_length=1, max_length=64)
@@ -35,4 +35,4 @@ class QuoteOut(BaseModel):
     currency: str
     units: int
     unit: str
-    rate: RateOut
+    rate: AppliedRate

@@ -80,7 +80,7 @@ class CommitIn(BaseModel):
     units: int | None = Field(default=None, ge=0, le=MAX_UNITS)
 
 
-class RateOut(BaseModel):
+class AppliedRate(BaseModel):
     """The rate a rated authorization or quote is priced at, as it was when it was asked."""
 
     tariff_id: int
@@ -117,7 +117,7 @@ class AuthorizationOut(BaseModel):
     granted_units: int | None = None
     units: int | None = None
     overrun_units: int | None = None
-    rate: RateOut | None = None
+    rate: AppliedRate | None = None
 
 
 class AuthorizationPage(BaseModel):
