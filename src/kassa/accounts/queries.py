@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -13,7 +11,7 @@ from kassa.core.errors import NotFound, ValidationFailed
 from kassa.core.ids import id_from_text
 from kassa.core.pagination import check_limit
 from kassa.core.vocabulary import AccountStatus
-from kassa.db.models import Account, Product
+from kassa.db.models import Account
 from kassa.db.pagination import paginate
 
 
@@ -101,18 +99,3 @@ def _matches(
         and (status is None or account.status == status)
         and (product_id is None or account.product_id == product_id)
     )
-
-
-def product_names(session: Session, product_ids: set[int]) -> dict[int, str]:
-    if not product_ids:
-        return {}
-    rows = session.execute(select(Product.id, Product.name).where(Product.id.in_(product_ids)))
-    return {row.id: row.name for row in rows}
-
-
-def product_choices(session: Session, currency: str) -> Sequence[tuple[int, str]]:
-    """The products an account of a customer charged in ``currency`` may have, by name."""
-    rows = session.execute(
-        select(Product.id, Product.name).where(Product.currency == currency).order_by(Product.name)
-    )
-    return [(row.id, row.name) for row in rows]

@@ -16,6 +16,7 @@ from kassa.core.vocabulary import AccountAction, AccountStatus
 from kassa.customers.queries import customer_names
 from kassa.db.engine import DbSession
 from kassa.db.models import Account
+from kassa.rating.products import product_names
 
 app = typer.Typer(
     help="Accounts: what the network knows (a phone number, a SIP or RADIUS login), each under "
@@ -27,7 +28,7 @@ REFERENCE_HELP = "The account's identifier, or its id (an identifier that is all
 
 
 def _print_account(session: DbSession, account: Account) -> None:
-    product = queries.product_names(session, {account.product_id}).get(account.product_id, "?")
+    product = product_names(session, {account.product_id}).get(account.product_id, "?")
     customer = customer_names(session, {account.customer_id}).get(account.customer_id, "?")
     out().print(
         fields(
@@ -127,7 +128,7 @@ def list_accounts(
             limit=limit,
             cursor=cursor,
         )
-        products = queries.product_names(session, {a.product_id for a in rows})
+        products = product_names(session, {a.product_id for a in rows})
         customers = customer_names(session, {a.customer_id for a in rows})
     console = out()
     if not rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -284,3 +285,18 @@ def products_out(session: Session, products: list[Product]) -> list[ProductOut]:
 
 def product_out(session: Session, product: Product) -> ProductOut:
     return products_out(session, [product])[0]
+
+
+def product_names(session: Session, product_ids: set[int]) -> dict[int, str]:
+    if not product_ids:
+        return {}
+    rows = session.execute(select(Product.id, Product.name).where(Product.id.in_(product_ids)))
+    return {row.id: row.name for row in rows}
+
+
+def product_choices(session: Session, currency: str) -> Sequence[tuple[int, str]]:
+    """The products an account of a customer charged in ``currency`` may have, by name."""
+    rows = session.execute(
+        select(Product.id, Product.name).where(Product.currency == currency).order_by(Product.name)
+    )
+    return [(row.id, row.name) for row in rows]

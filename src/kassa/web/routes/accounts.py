@@ -21,6 +21,7 @@ from kassa.core.vocabulary import AccountAction, AccountStatus
 from kassa.customers.queries import customer_names, get_customer
 from kassa.db.engine import DbSession
 from kassa.db.models import Account, Customer
+from kassa.rating.products import product_choices, product_names
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView, id_filter, text
 from kassa.web.render import STATUS_LABELS, humanize, redirect, render
@@ -59,7 +60,7 @@ HELP = {
 
 
 def _rows(session: DbSession, accounts: list[Account]) -> list[dict[str, Any]]:
-    products = queries.product_names(session, {a.product_id for a in accounts})
+    products = product_names(session, {a.product_id for a in accounts})
     customers = customer_names(session, {a.customer_id for a in accounts})
     return [
         {
@@ -135,7 +136,7 @@ def _new_page(
 ) -> Response:
     with database(request).reading() as session:
         customer = get_customer(session, customer_id)
-        products = queries.product_choices(session, customer.currency)
+        products = product_choices(session, customer.currency)
     return render(
         request,
         "accounts/new.html",
@@ -238,8 +239,8 @@ def _account_page(
     with database(request).reading() as session:
         account = queries.get_account(session, account_id)
         customer = get_customer(session, account.customer_id)
-        products = queries.product_choices(session, customer.currency)
-        product = queries.product_names(session, {account.product_id}).get(account.product_id)
+        products = product_choices(session, customer.currency)
+        product = product_names(session, {account.product_id}).get(account.product_id)
         trail = _audit_trail(session, account.id)
     values = {
         "identifier": account.identifier,
