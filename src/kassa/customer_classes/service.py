@@ -14,7 +14,7 @@ from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
-from kassa.core.names import MAX_KEY_LENGTH, clean_name, key_too_long, name_key
+from kassa.core.names import name_key
 from kassa.currencies.service import require_enabled
 from kassa.customer_classes.schemas import (
     ClassFieldIn,
@@ -28,7 +28,7 @@ from kassa.customer_classes.schemas import (
 )
 from kassa.db.models import Customer, CustomerClass, CustomerClassField, CustomField
 from kassa.db.pagination import paginate
-from kassa.db.unique import flush_or_conflict
+from kassa.db.unique import check_free_name, flush_or_conflict
 from kassa.events.types import EVENTS
 
 DEFAULT_CLASS_NAME = "Default"
@@ -184,19 +184,15 @@ def _flush_name(session: Session, name: str) -> None:
 
 
 def _check_name(session: Session, name: str, exclude_id: int | None, errors: FieldErrors) -> str:
-    name = clean_name(name)
-    if not name:
-        errors.add("name", "must not be empty")
-        return name
-    if key_too_long(name):
-        errors.add("name", f"is too long: it spells more than {MAX_KEY_LENGTH} letters")
-        return name
-    clash = select(CustomerClass.id).where(CustomerClass.name_key == name_key(name))
-    if exclude_id is not None:
-        clash = clash.where(CustomerClass.id != exclude_id)
-    if session.scalar(clash) is not None:
-        raise _name_taken(name)
-    return name
+    return check_free_name(
+        session,
+        name,
+        key=CustomerClass.name_key,
+        row_id=CustomerClass.id,
+        exclude_id=exclude_id,
+        errors=errors,
+        taken=_name_taken,
+    )
 
 
 def create_customer_class(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -27,7 +27,7 @@ from kassa.customer_classes.service import default_class, enabled_fields, get_cu
 from kassa.customers import references
 from kassa.customers.schemas import CustomerIn, CustomerPatch
 from kassa.db.models import BusinessModel, Customer, CustomerClass, CustomField
-from kassa.db.unique import flush_or_conflict
+from kassa.db.unique import check_free_name, flush_or_conflict
 from kassa.ledger.entries import append_entry, initial_alert_level
 from kassa.ledger.locks import lock_customer_to_edit
 
@@ -63,15 +63,16 @@ def _clean_name(name: str, errors: FieldErrors) -> str:
 
 
 def _check_name(session: Session, name: str, errors: FieldErrors, exclude_id: int | None) -> str:
-    clean = _clean_name(name, errors)
-    if not clean or key_too_long(clean):
-        return clean
-    clash = select(Customer.id).where(Customer.name_key == name_key(clean))
-    if exclude_id is not None:
-        clash = clash.where(Customer.id != exclude_id)
-    if session.scalar(clash) is not None:
-        raise _name_taken(clean)
-    return clean
+    return check_free_name(
+        session,
+        name,
+        key=Customer.name_key,
+        row_id=Customer.id,
+        exclude_id=exclude_id,
+        errors=errors,
+        taken=_name_taken,
+        empty_message="Customer name is required",
+    )
 
 
 def _check_amount(value: Decimal, exponent: int, field: str, errors: FieldErrors) -> int | None:

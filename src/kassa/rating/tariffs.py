@@ -11,11 +11,11 @@ from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
-from kassa.core.names import MAX_KEY_LENGTH, clean_name, key_too_long, name_key
+from kassa.core.names import name_key
 from kassa.currencies.service import require_enabled
 from kassa.db.models import BusinessModel, ProductRating, Rate, Tariff
 from kassa.db.pagination import paginate
-from kassa.db.unique import flush_or_conflict
+from kassa.db.unique import check_free_name, flush_or_conflict
 from kassa.rating.schemas import TariffIn, TariffOut, TariffPatch
 
 
@@ -57,19 +57,15 @@ def _name_taken(name: str) -> Conflict:
 
 
 def _check_name(session: Session, name: str, exclude_id: int | None, errors: FieldErrors) -> str:
-    name = clean_name(name)
-    if not name:
-        errors.add("name", "must not be empty")
-        return name
-    if key_too_long(name):
-        errors.add("name", f"is too long: it spells more than {MAX_KEY_LENGTH} letters")
-        return name
-    clash = select(Tariff.id).where(Tariff.name_key == name_key(name))
-    if exclude_id is not None:
-        clash = clash.where(Tariff.id != exclude_id)
-    if session.scalar(clash) is not None:
-        raise _name_taken(name)
-    return name
+    return check_free_name(
+        session,
+        name,
+        key=Tariff.name_key,
+        row_id=Tariff.id,
+        exclude_id=exclude_id,
+        errors=errors,
+        taken=_name_taken,
+    )
 
 
 def _check_currency(session: Session, code: str, errors: FieldErrors) -> str:
