@@ -3,7 +3,7 @@ beside money ones, each printed beside a floor measured in the same run.
 
     .venv/bin/python benchmarks/rating.py [--backend sqlite|postgresql|both] [--duration 10]
         [--runs 3] [--prefixes 100000] [--customers 1000] [--connections 16] [--workers 2]
-        [--figures ab] [--quick]
+        [--figures abc] [--quick]
 
   (a) kassa.rating.lookup.find_rate for random destinations in one tariff of --prefixes
       prefixes (lengths 2 to 9, a catch-all too), one thread, in one read transaction.
@@ -13,6 +13,10 @@ beside money ones, each printed beside a floor measured in the same run.
       rated reserve (3600 s to a random destination on one of the accounts) + commit (187 s),
       beside money reserve + commit on the same customers, the same server, back to back.
       Target: rating costs at most 15% of the money path's throughput (ratio >= 0.85).
+  (c) The same pairs through the service functions, one thread, no HTTP: rated reserve (the
+      account, the rate among --prefixes, the grant) + commit, beside money reserve + commit
+      (benchmarks/authorize.py's figure (a)), in turns. The CPU rating adds, without the
+      noise of concurrent writers' fsyncs.                       Target: ratio >= 0.85.
 
 Figures are medians of --runs runs; a ratio is the median of the per-run ratios.
 """
@@ -40,11 +44,17 @@ import authorize_sql  # noqa: E402
 from bench_report import Row, print_table  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
+from kassa.auth.actor import Actor  # noqa: E402
+from kassa.charging import authorizations as charging  # noqa: E402
+from kassa.charging.schemas import RatedReserveIn  # noqa: E402
 from kassa.core.clock import utcnow  # noqa: E402
 from kassa.core.names import name_key  # noqa: E402
+from kassa.core.vocabulary import Role  # noqa: E402
 from kassa.db.engine import Database  # noqa: E402
 from kassa.db.models import Account, Product, ProductRating, Rate, Tariff  # noqa: E402
 from kassa.db.models.rate import ALWAYS_EFFECTIVE  # noqa: E402
+from kassa.ledger.authorizations import open_unit  # noqa: E402
+from kassa.ledger.schemas import CommitIn  # noqa: E402
 from kassa.rating.lookup import MAX_PREFIX_DIGITS, destination_digits, find_rate  # noqa: E402
 
 PG_DATABASE = "kassa_bench_rating"
@@ -248,6 +258,56 @@ def http_rows(backend: str, fx: RatedFixture, args: argparse.Namespace) -> list[
     ]  # fmt: skip
 
 
+# --- (c) the service functions, rated beside money --------------------------------------------
+
+
+def rated_pairs(fx: RatedFixture, seconds: float) -> float:
+    db = Database(fx.base.url)
+    actor = Actor(user_id=fx.base.user_id, username="network", role=Role.SERVICE)
+    account_of = dict(zip(fx.base.customers, fx.accounts, strict=True))
+    commit_in = CommitIn(units=187)
+    asked = [
+        RatedReserveIn(
+            account=account_of[customer], service=authorize.SERVICE,
+            destination=fx.destinations[i % len(fx.destinations)], units=3600,
+            session_id="bench",
+        )
+        for i, customer in enumerate(fx.base.customers)
+    ]  # fmt: skip
+    by_customer = dict(zip(fx.base.customers, asked, strict=True))
+
+    def pair(customer_id: int) -> None:
+        with open_unit(db) as connection:
+            view = charging.reserve(connection, actor, by_customer[customer_id])
+        with open_unit(db) as connection:
+            charging.commit(connection, actor, view.row.id, commit_in)
+
+    try:
+        return authorize.timed_pairs(pair, fx.base.customers, seconds)
+    finally:
+        db.dispose()
+
+
+def service_row(backend: str, fx: RatedFixture, args: argparse.Namespace) -> Row:
+    samples = authorize.Samples()
+    for run in range(args.runs):
+        got = {}
+        order = [("rated", rated_pairs), ("money", lambda f, s: authorize.kassa_pairs(f.base, s))]
+        for name, fn in order if run % 2 == 0 else order[::-1]:
+            got[name] = fn(fx, args.duration)
+        samples.add(got["rated"], got["money"])
+        log(
+            f"  run {run + 1} (c) rated {got['rated']:7,.0f} auth/s, "
+            f"money {got['money']:7,.0f} auth/s"
+        )
+    row = authorize.throughput_row(
+        backend, "(c) service rated reserve+commit, 1 thread", samples, "auth/s", "money auth/s"
+    )
+    return dataclasses.replace(
+        row, target=f">= {HTTP_TARGET:.2f}", passed=samples.ratio() >= HTTP_TARGET
+    )
+
+
 # --- the run -------------------------------------------------------------------------------------
 
 
@@ -280,6 +340,8 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Row]:
                 rows.append(Row(backend, "(b) HTTP", "skipped: no wrk", "", "", "", None))
             else:
                 rows.extend(http_rows(backend, fx, args))
+        if "c" in args.figures:
+            rows.append(service_row(backend, fx, args))
     return rows
 
 
@@ -292,7 +354,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of HTTP warm-up")
-    parser.add_argument("--figures", default="ab", help="which figures to measure, e.g. 'a'")
+    parser.add_argument("--figures", default="abc", help="which figures to measure, e.g. 'a'")
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: 1 s, 1 run, 2,000 prefixes, 20 customers"
     )
@@ -300,8 +362,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.duration, args.runs, args.prefixes, args.customers, args.warmup = 1.0, 1, 2000, 20, 0
     args.figures = args.figures.lower()
-    if not args.figures or not set(args.figures) <= set("ab"):
-        parser.error("--figures takes letters from 'ab'")
+    if not args.figures or not set(args.figures) <= set("abc"):
+        parser.error("--figures takes letters from 'abc'")
     return args
 
 
