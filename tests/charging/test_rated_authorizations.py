@@ -303,3 +303,24 @@ def test_an_expired_rated_authorization_commits_but_does_not_extend(api: Api, db
     committed = api.post(f"/authorizations/{auth['id']}/commit", {"units": 90})
     assert committed.status_code == 200 and committed.json()["amount"] == "0.018"
     assert reserve(api, lined.account, 60).status_code == 201
+
+
+def test_a_cost_no_balance_can_take_is_refused_and_posts_nothing(api: Api, db: Database) -> None:
+    # 10**15 units at 50.00 a unit cost 5 * 10**16, past any balance and past 64 bits in micros.
+    lined = line(api, db, None, RateRow("", price_micros=50_000_000, per=1, first_interval=1,
+                                        next_interval=1))  # fmt: skip
+    auth = reserve(api, lined.account, 60).json()
+    before = state(db, lined.customer_id)
+    refused = api.post(f"/authorizations/{auth['id']}/commit", {"units": 10**15})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["code"] == "amount_too_large"
+    assert refused.json()["errors"][0]["field"] == "units"
+    assert state(db, lined.customer_id) == before
+    cdr = {
+        "account": lined.account, "service": "voice", "destination": LONDON,
+        "units": 10**15, "occurred_at": "2030-03-01T10:00:00Z", "external_id": "huge",
+    }  # fmt: skip
+    result = api.post("/usage", {"records": [cdr]}).json()["results"][0]
+    assert result["status"] == "rejected" and result["code"] == "amount_too_large"
+    assert result["errors"][0]["field"] == "records[0].units"
+    assert state(db, lined.customer_id) == before

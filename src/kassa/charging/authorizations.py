@@ -18,7 +18,6 @@ from kassa.charging.rates import snapshot, terms_of
 from kassa.charging.schemas import RatedReserveIn
 from kassa.core.clock import utcnow
 from kassa.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kassa.core.money import MAX_BALANCE_MICROS
 from kassa.core.vocabulary import AccountStatus, AuthorizationStatus, CustomerStatus
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Unit
@@ -26,7 +25,7 @@ from kassa.db.fast.prepared import Prepared
 from kassa.db.models import Authorization
 from kassa.ledger import authorizations as ledger
 from kassa.ledger.authorization_queries import AuthorizationRecord, AuthorizationView
-from kassa.ledger.entries import RatedUsage, balance_too_large
+from kassa.ledger.entries import RatedUsage
 from kassa.ledger.holds import available_micros
 from kassa.ledger.locks import LOCK_ACCOUNT_TO_RESERVE, LOCK_CUSTOMER_FUNDS
 from kassa.ledger.schemas import DEFAULT_TTL_SECONDS, CommitIn, ExtendIn
@@ -197,8 +196,6 @@ def _commit_rated(
     ledger.check_committable(auth)
     exponent = currency_exponent(session, auth.currency)
     cost = cost_micros(terms_of(auth), used)
-    if cost > MAX_BALANCE_MICROS:
-        raise balance_too_large("units", auth.currency, exponent)
     assert auth.account_id is not None and auth.unit is not None
     rated = RatedUsage(
         account_id=auth.account_id,

@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session
 from kassa.auth.actor import Actor
 from kassa.charging.authorizations import account_not_found, service_not_rated
 from kassa.core.errors import ValidationFailed
-from kassa.core.money import MAX_BALANCE_MICROS
 from kassa.core.vocabulary import EntryType
 from kassa.db.models import Account, ProductRating, Tariff
-from kassa.ledger.entries import RatedUsage, append_entry, balance_too_large
+from kassa.ledger.entries import RatedUsage, append_entry
 from kassa.ledger.locks import lock_customer
 from kassa.ledger.schemas import UsageBatchIn, UsageBatchOut, UsageRecordIn, UsageResult
 from kassa.ledger.usage import (
@@ -94,8 +93,6 @@ def _post_rated(session: Session, actor: Actor, index: int, record: UsageRecordI
     if rate is None:
         raise no_rate(tariff_id, digits, field=field_of(index, "destination"))
     cost = cost_micros(rate.terms, record.units)
-    if cost > MAX_BALANCE_MICROS:
-        raise balance_too_large(field_of(index, "units"), customer.currency, customer.exponent)
     posted = append_entry(
         session,
         actor,

@@ -127,6 +127,10 @@ def append_entry(
     The balance update and the entry insert run in the caller's transaction, so either both
     happen or neither does. The caller holds the customer's row; an amount that would take
     the balance past ``MAX_BALANCE_MICROS`` either way is a 422 on ``field``."""
+    if amount_micros > MAX_BALANCE_MICROS:
+        # No balance can take it; refused before its bounds could pass 64 bits in SQL (a
+        # rated cost is units times a price, and units come from the network).
+        raise balance_too_large(field, currency, exponent)
     delta = ENTRY_SIGNS[entry_type] * amount_micros
     row = _MOVE_BALANCE.first(
         session,
