@@ -188,3 +188,20 @@ def boundary_after(
     """The first boundary instant (UTC) strictly after `after`, for a customer whose anchor
     (local creation date) is kept from creation even if the zone changes later."""
     return next(_boundaries(_kind(period), _zone(tz), anchor, _utc(after, "after")))
+
+
+def whole_period_around(
+    period: BillingPeriod | str, tz: ZoneInfo | str, anchor: date, at: datetime
+) -> tuple[datetime, datetime]:
+    """The whole period [start, end) of this kind containing `at`, bounded by boundaries on
+    both sides: the calendar month for monthly, however late a customer or a subscription
+    began in it. A share of a period's fee is a share of this."""
+    kind, zone, moment = _kind(period), _zone(tz), _utc(at, "at")
+    start: datetime | None = None
+    # The longest period is shorter than the lookback: some boundary lies at or before `at`.
+    for boundary in _boundaries(kind, zone, anchor, moment - _LOOKBACK):
+        if boundary > moment:
+            assert start is not None
+            return start, boundary
+        start = boundary
+    raise AssertionError("unreachable: boundaries never run out")  # pragma: no cover

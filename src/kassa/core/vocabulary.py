@@ -46,6 +46,7 @@ class EntryType(Vocabulary):
     PROMOTIONAL_CREDIT = "promotional_credit"
     USAGE = "usage"
     TAX = "tax"
+    SUBSCRIPTION = "subscription"
 
 
 # The entry types staff post by hand (the API's transactions, the CLI, the web form); usage
@@ -116,6 +117,38 @@ class AccountAction(Vocabulary):
     BLOCK = "block"
     UNBLOCK = "unblock"
     CLOSE = "close"
+
+
+class FeeCharging(Vocabulary):
+    """When a plan's periodic fee is posted: as its period starts, or as it closes."""
+
+    IN_ADVANCE = "in_advance"
+    IN_ARREARS = "in_arrears"
+
+
+class SubscriptionStatus(Vocabulary):
+    """A subscription's status, told from its dates and the time now (never stored)."""
+
+    SCHEDULED = "scheduled"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class FeeKind(Vocabulary):
+    """What a subscription fee (``subscription_fees.kind``) is for. ``unused`` is the credit of
+    the part of an in-advance period that a cancellation cut off."""
+
+    PERIODIC = "periodic"
+    ACTIVATION = "activation"
+    CANCELLATION = "cancellation"
+    UNUSED = "unused"
+
+
+class SuspensionReason(Vocabulary):
+    """Why a suspended customer is suspended (``customers.suspended_for``)."""
+
+    OVERDUE_INVOICE = "overdue_invoice"
+    UNPAID_FEES = "unpaid_fees"
 
 
 class RatingUnit(Vocabulary):

@@ -40,6 +40,7 @@ ENTRY_SIGNS: dict[EntryType, int] = {
     EntryType.PROMOTIONAL_CREDIT: -1,
     EntryType.USAGE: 1,
     EntryType.TAX: 1,
+    EntryType.SUBSCRIPTION: 1,
 }
 
 _customers = cast(Table, Customer.__table__)

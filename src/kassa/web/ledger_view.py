@@ -38,6 +38,7 @@ TYPE_LABELS: dict[str, str] = {
     **{value: label for value, label, _ in TRANSACTION_TYPES},
     EntryType.USAGE: "Usage",
     EntryType.TAX: "Tax",
+    EntryType.SUBSCRIPTION: "Subscription fee",
 }
 
 

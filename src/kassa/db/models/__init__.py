@@ -8,6 +8,9 @@ from kassa.db.models.authorization import Authorization
 from kassa.db.models.billing_period import BillingPeriod
 from kassa.db.models.billing_run import BillingRun
 from kassa.db.models.business_model import BusinessModel
+from kassa.db.models.credit_note import CreditNote
+from kassa.db.models.credit_note_document import CreditNoteDocument
+from kassa.db.models.credit_note_line import CreditNoteLine
 from kassa.db.models.currency import Currency
 from kassa.db.models.custom_field import CustomField
 from kassa.db.models.customer import Customer
@@ -25,6 +28,10 @@ from kassa.db.models.outbox_event import OutboxEvent
 from kassa.db.models.product import Product
 from kassa.db.models.product_rating import ProductRating
 from kassa.db.models.rate import Rate
+from kassa.db.models.subscription import Subscription
+from kassa.db.models.subscription_fee import SubscriptionFee
+from kassa.db.models.subscription_plan import SubscriptionPlan
+from kassa.db.models.subscription_plan_fee import SubscriptionPlanFee
 from kassa.db.models.tariff import Tariff
 from kassa.db.models.user import User
 from kassa.db.models.web_session import WebSession
@@ -39,6 +46,9 @@ __all__ = [
     "BillingPeriod",
     "BillingRun",
     "BusinessModel",
+    "CreditNote",
+    "CreditNoteDocument",
+    "CreditNoteLine",
     "Currency",
     "CustomField",
     "Customer",
@@ -56,6 +66,10 @@ __all__ = [
     "Product",
     "ProductRating",
     "Rate",
+    "Subscription",
+    "SubscriptionFee",
+    "SubscriptionPlan",
+    "SubscriptionPlanFee",
     "Tariff",
     "User",
     "WebSession",

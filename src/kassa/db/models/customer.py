@@ -15,7 +15,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kassa.core.vocabulary import STORED_CUSTOMER_STATUSES, BalanceControl, CustomerStatus
+from kassa.core.vocabulary import (
+    STORED_CUSTOMER_STATUSES,
+    BalanceControl,
+    CustomerStatus,
+)
 from kassa.db.base import Base, BigIntId, UTCDateTime, one_of
 
 
@@ -55,6 +59,9 @@ class Customer(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     custom_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=CustomerStatus.ACTIVE)
+    # Why a suspended customer is suspended (a kassa.core.vocabulary.SuspensionReason); null
+    # when it is not. No CHECK: adding one would copy the table on SQLite.
+    suspended_for: Mapped[str | None] = mapped_column(String(24))
     # How many warning thresholds (and, last, the limit itself) the balance has crossed: an
     # event is raised once per upward crossing and re-armed when the balance falls back.
     alert_level: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")

@@ -32,6 +32,12 @@ class CustomerClass(Base):
     taxes: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     notifications: Mapped[list[str]] = mapped_column(JSON, default=list)
     credit_limit_warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A prepaid customer whose funds do not cover an in-advance fee is suspended until paid.
+    suspend_when_fees_unpaid: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default="0"
+    )
+    # A period without a single entry closes without an invoice.
+    skip_idle_invoices: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
