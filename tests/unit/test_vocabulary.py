@@ -35,7 +35,11 @@ def test_members_are_their_stored_strings() -> None:
 
 def test_every_entry_type_has_a_sign_and_staff_post_only_some() -> None:
     assert set(ENTRY_SIGNS) == set(EntryType)
-    assert set(TRANSACTION_TYPES) == set(EntryType) - {EntryType.USAGE, EntryType.TAX}
+    assert set(TRANSACTION_TYPES) == set(EntryType) - {
+        EntryType.USAGE,
+        EntryType.TAX,
+        EntryType.SUBSCRIPTION,
+    }
     assert tuple(CustomerStatus)[:4] == STORED_CUSTOMER_STATUSES
 
 

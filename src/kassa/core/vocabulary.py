@@ -50,7 +50,8 @@ class EntryType(Vocabulary):
 
 
 # The entry types staff post by hand (the API's transactions, the CLI, the web form); usage
-# comes from authorizations and usage records, tax from the billing close.
+# comes from authorizations and usage records, tax from the billing close, subscription fees
+# from the subscription engine.
 TransactionType = Literal[
     EntryType.PAYMENT,
     EntryType.REFUND,
