@@ -318,9 +318,7 @@ def _close_round(
         rows = groups.get(period_id, [])
         period_sum = sum(row.total for row in rows)
         opening = customer.balance - period_sum - int(later.get(customer.id) or 0)
-        if cls.invoice_template != "none" and (
-            customer.status != CustomerStatus.CLOSED or rows or opening != 0
-        ):
+        if _invoiced(cls, customer, rows, opening):
             drafts.append(draft(customer, cls, period_id, rows, opening))
         _advance(customer)
     taxes = issue(session, drafts, number_format, user_id, now)
@@ -336,6 +334,17 @@ def _close_round(
     )
     for c in due:
         c.balance = balances.get(c.id, c.balance)
+
+
+def _invoiced(cls: CustomerClass, customer: DueCustomer, rows: list[Sums], opening: int) -> bool:
+    """Whether a closed period gets an invoice: not with the class's template "none", nor when
+    its class skips idle periods and not one entry was billed in it; a closed customer's only
+    when something is owed or happened."""
+    if cls.invoice_template == "none":
+        return False
+    if not rows and cls.skip_idle_invoices:
+        return False
+    return customer.status != CustomerStatus.CLOSED or bool(rows) or opening != 0
 
 
 def _advance(customer: DueCustomer) -> None:
