@@ -107,7 +107,11 @@ def seed(api: Api) -> dict[str, Any]:
             "rating": [{"service": "voice", "tariff_id": tariff["id"]}],
         },
     )
+    plan = _created(
+        api, "/subscription-plans", {"name": "Seeded", "currency": "USD", "periodic_fee": "9"}
+    )
     return {
+        "plan_id": plan["id"],
         "customer_id": customer["id"],
         "authorization_id": held["id"],
         "run_id": run["id"],

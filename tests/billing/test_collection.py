@@ -97,7 +97,13 @@ def test_suspension_waits_for_its_days_and_names_its_invoice(db: Database) -> No
             ).all()
         )
     assert _events(db, "customer_suspended") == [
-        {"customer_id": c, "invoice_id": invoices[c], "oldest_due_date": due[c]} for c in customers
+        {
+            "customer_id": c,
+            "suspended_for": "overdue_invoice",
+            "invoice_id": invoices[c],
+            "oldest_due_date": due[c],
+        }
+        for c in customers
     ]
     assert sorted(keys) == sorted(customers)
     assert all(key.startswith(f"customer_suspended:{c}:") for c, key in keys.items())

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 
-from sqlalchemy import ColumnClause, case, func, literal_column, select, update
+from sqlalchemy import ColumnClause, ColumnElement, case, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from kassa.billing.destinations import DESTINATION_UNIT, groups_by_destination
@@ -27,7 +27,7 @@ from kassa.billing.drafts import Draft, DueCustomer, Sums
 from kassa.billing.issuing import draft, issue
 from kassa.core import periods
 from kassa.core.clock import utcnow
-from kassa.core.vocabulary import CustomerStatus
+from kassa.core.vocabulary import CustomerStatus, EntryType
 from kassa.currencies.service import currency_exponent
 from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
@@ -51,6 +51,23 @@ _DESTINATION = case(
         func.coalesce(LedgerEntry.rate_prefix, _NONE),
     ),
     else_=_NONE,
+)
+# Entries that are invoice lines of their own, described by their visible comment: each
+# subscription fee (its comment names the plan, the dates and the share of the period it
+# pays), and each charge or credit staff posted with a comment for the customer. Others are
+# summed by the keys above; their line's key is 0.
+OWN_LINE_TYPES = (EntryType.SUBSCRIPTION,)
+COMMENTED_LINE_TYPES = (EntryType.MANUAL_CHARGE, EntryType.MANUAL_CREDIT)
+
+
+def _is_one_of(types: tuple[EntryType, ...]) -> ColumnElement[bool]:
+    return or_(*(LedgerEntry.type == literal_column(f"'{t.value}'") for t in types))
+
+
+_OWN_LINE = case(
+    (_is_one_of(OWN_LINE_TYPES), LedgerEntry.id),
+    (_is_one_of(COMMENTED_LINE_TYPES) & (LedgerEntry.visible_comment != _NONE), LedgerEntry.id),
+    else_=literal_column("0"),
 )
 
 
@@ -214,7 +231,19 @@ def _close_round(
     groups: dict[int, list[Sums]] = defaultdict(list)
     # Reached through the period's customer, so the (customer_id, billing_period_id) index
     # finds the entries: a filter on billing_period_id alone would scan the whole ledger.
-    for period_id, service, entry_type, unit, prefix, count, total, units, description in (
+    for (
+        period_id,
+        service,
+        entry_type,
+        unit,
+        prefix,
+        own,
+        count,
+        total,
+        units,
+        description,
+        comment,
+    ) in (
         session.connection()
         .execute(
             select(
@@ -223,10 +252,12 @@ def _close_round(
                 LedgerEntry.type,
                 _UNIT,
                 _DESTINATION,
+                _OWN_LINE,
                 func.count(),
                 func.sum(LedgerEntry.amount_micros),
                 func.sum(LedgerEntry.units),
                 func.max(LedgerEntry.rate_description),
+                func.max(LedgerEntry.visible_comment),
             )
             .join(
                 LedgerEntry,
@@ -235,8 +266,22 @@ def _close_round(
             )
             .where(among(session, BillingPeriod.id, period_ids))
             # Grouped in the order of the output: one sort does both.
-            .group_by(BillingPeriod.id, LedgerEntry.type, LedgerEntry.service, _UNIT, _DESTINATION)
-            .order_by(BillingPeriod.id, LedgerEntry.type, LedgerEntry.service, _UNIT, _DESTINATION)
+            .group_by(
+                BillingPeriod.id,
+                LedgerEntry.type,
+                LedgerEntry.service,
+                _UNIT,
+                _DESTINATION,
+                _OWN_LINE,
+            )
+            .order_by(
+                BillingPeriod.id,
+                LedgerEntry.type,
+                LedgerEntry.service,
+                _UNIT,
+                _DESTINATION,
+                _OWN_LINE,
+            )
         )
         .all()
     ):
@@ -251,6 +296,7 @@ def _close_round(
                 unit or None,
                 prefix if voice else None,
                 description if voice else None,
+                (comment or "") if own else None,
             )
         )
     later = dict(
@@ -272,9 +318,7 @@ def _close_round(
         rows = groups.get(period_id, [])
         period_sum = sum(row.total for row in rows)
         opening = customer.balance - period_sum - int(later.get(customer.id) or 0)
-        if cls.invoice_template != "none" and (
-            customer.status != CustomerStatus.CLOSED or rows or opening != 0
-        ):
+        if _invoiced(cls, customer, rows, opening):
             drafts.append(draft(customer, cls, period_id, rows, opening))
         _advance(customer)
     taxes = issue(session, drafts, number_format, user_id, now)
@@ -290,6 +334,17 @@ def _close_round(
     )
     for c in due:
         c.balance = balances.get(c.id, c.balance)
+
+
+def _invoiced(cls: CustomerClass, customer: DueCustomer, rows: list[Sums], opening: int) -> bool:
+    """Whether a closed period gets an invoice: not with the class's template "none", nor when
+    its class skips idle periods and not one entry was billed in it; a closed customer's only
+    when something is owed or happened."""
+    if cls.invoice_template == "none":
+        return False
+    if not rows and cls.skip_idle_invoices:
+        return False
+    return customer.status != CustomerStatus.CLOSED or bool(rows) or opening != 0
 
 
 def _advance(customer: DueCustomer) -> None:

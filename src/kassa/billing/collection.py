@@ -1,5 +1,7 @@
 """Collection: invoices fall overdue after their due date, customers are suspended after their
 class's grace, and a payment that covers what is overdue settles it and lifts the suspension.
+A credit, and collection's sweep, also lift suspensions for unpaid subscription fees whose
+funds are back (``kassa.subscriptions.suspension``).
 
 An invoice's amount due already carries the balance before it, so an invoice is settled once
 the credits posted since it was issued reach its amount due.
@@ -17,18 +19,27 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Exists, exists, func, select, union, update
+from sqlalchemy import func, select, union, update
 from sqlalchemy.orm import Session
 
 from kassa.core import periods
-from kassa.core.clock import as_utc, utcnow
+from kassa.core.clock import utcnow
 from kassa.core.money import format_micros
-from kassa.core.vocabulary import CustomerStatus, EntryType, InvoiceStatus
+from kassa.core.vocabulary import CustomerStatus, EntryType, InvoiceStatus, SuspensionReason
 from kassa.currencies.service import currency_exponent
+from kassa.customers.suspensions import (
+    lift,
+    now_suspended_for,
+    overdue_invoice,
+    suspend,
+    suspension_of,
+    unfunded,
+)
 from kassa.db.engine import Database
 from kassa.db.models import Customer, CustomerClass, Invoice, LedgerEntry
 from kassa.events.outbox import emit
 from kassa.ledger.locks import lock_customers
+from kassa.subscriptions.suspension import lift_funded, unpaid_fees_suspended
 
 UNPAID = (InvoiceStatus.ISSUED, InvoiceStatus.OVERDUE)
 CREDIT_TYPES = (EntryType.PAYMENT, EntryType.MANUAL_CREDIT, EntryType.PROMOTIONAL_CREDIT)
@@ -39,23 +50,27 @@ DEFAULT_BATCH = 500
 class Collected:
     overdue: int = 0
     suspended: int = 0
+    # Customers whose suspension for unpaid fees was lifted by the sweep.
+    lifted: int = 0
     # False when the caller stopped it before every customer concerned was gone through.
     complete: bool = True
 
     def add(self, other: Collected) -> None:
         self.overdue += other.overdue
         self.suspended += other.suspended
-
-
-def _overdue_invoice(customer_id: int) -> Exists:
-    return exists().where(
-        Invoice.customer_id == customer_id, Invoice.status == InvoiceStatus.OVERDUE
-    )
+        self.lifted += other.lifted
 
 
 def settle_invoices(session: Session, customer_id: int) -> list[int]:
-    """Mark paid the unpaid invoices the customer's credits now cover; lift a suspension
-    once nothing is overdue. The caller holds the customer's row. Returns the invoices paid."""
+    """Mark paid the unpaid invoices the customer's credits now cover, then lift a suspension
+    whose reason is gone (:func:`lift_settled`). The caller holds the customer's row. Returns
+    the invoices paid."""
+    paid = _pay_covered(session, customer_id)
+    lift_settled(session, customer_id)
+    return paid
+
+
+def _pay_covered(session: Session, customer_id: int) -> list[int]:
     unpaid = session.execute(
         select(Invoice.id, Invoice.created_at, Invoice.amount_due_micros)
         .where(Invoice.customer_id == customer_id, Invoice.status.in_(UNPAID))
@@ -78,38 +93,36 @@ def settle_invoices(session: Session, customer_id: int) -> list[int]:
         )
         if credited >= amount_due:
             covered.append(invoice_id)
-    paid: list[int] = []
-    if covered:
-        paid = list(
-            session.scalars(
-                update(Invoice)
-                .where(Invoice.id.in_(covered), Invoice.status.in_(UNPAID))
-                .values(status=InvoiceStatus.PAID, paid_at=now)
-                .returning(Invoice.id)
-            )
+    if not covered:
+        return []
+    return list(
+        session.scalars(
+            update(Invoice)
+            .where(Invoice.id.in_(covered), Invoice.status.in_(UNPAID))
+            .values(status=InvoiceStatus.PAID, paid_at=now)
+            .returning(Invoice.id)
         )
-    lifted = session.execute(
-        update(Customer)
-        .where(
-            Customer.id == customer_id,
-            Customer.status == CustomerStatus.SUSPENDED,
-            ~_overdue_invoice(customer_id),
-        )
-        .values(status=CustomerStatus.ACTIVE, updated_at=now)
-    ).rowcount  # type: ignore[attr-defined]
-    if lifted:
-        emit(
-            session,
-            "customer_status_changed",
-            customer_id,
-            {
-                "customer_id": customer_id,
-                "from": CustomerStatus.SUSPENDED,
-                "to": CustomerStatus.ACTIVE,
-                "reason": "paid",
-            },
-        )
-    return paid
+    )
+
+
+def lift_settled(session: Session, customer_id: int) -> None:
+    """After a credit: a customer suspended for an overdue invoice is active again once nothing
+    is overdue, unless its class suspends for unpaid fees and its funds are below zero (then it
+    stays suspended, for those); one suspended for unpaid fees once its funds are no longer
+    below zero and nothing is overdue. The caller holds the customer's row."""
+    state = suspension_of(session, customer_id)
+    if state is None or state[0] != CustomerStatus.SUSPENDED:
+        return
+    settled = ~overdue_invoice(customer_id)
+    now_suspended_for(
+        session,
+        customer_id,
+        SuspensionReason.UNPAID_FEES,
+        was=(SuspensionReason.OVERDUE_INVOICE,),
+        only_if=settled & unfunded(utcnow()),
+    )
+    lift(session, [customer_id], (SuspensionReason.OVERDUE_INVOICE,), only_if=settled, why="paid")
+    lift_funded(session, [customer_id])
 
 
 def due_for_collection(
@@ -237,33 +250,14 @@ def _suspend(session: Session, as_of: datetime, customer_ids: list[int]) -> int:
         if as_of >= ends and (customer_id not in reasons or ends < reasons[customer_id][0]):
             reasons[customer_id] = (ends, invoice_id, due_date, changed_at)
     suspended = 0
-    now = utcnow()
     for customer_id, (_, invoice_id, due_date, changed_at) in sorted(reasons.items()):
-        changed = session.execute(
-            update(Customer)
-            .where(
-                Customer.id == customer_id,
-                Customer.status == CustomerStatus.ACTIVE,
-                _overdue_invoice(customer_id),
-            )
-            .values(status=CustomerStatus.SUSPENDED, updated_at=now)
-        ).rowcount  # type: ignore[attr-defined]
-        if not changed:
-            continue
-        suspended += 1
-        emit(
+        suspended += suspend(
             session,
-            "customer_suspended",
             customer_id,
-            {
-                "customer_id": customer_id,
-                "invoice_id": invoice_id,
-                "oldest_due_date": due_date.isoformat(),
-            },
-            # A suspension is of the customer as last changed (read under its lock): runs that
-            # read the same row share the key, and one suspended again after staff unblocked
-            # it is a new suspension with an event of its own.
-            dedupe_key=f"customer_suspended:{customer_id}:{as_utc(changed_at).isoformat()}",
+            SuspensionReason.OVERDUE_INVOICE,
+            only_if=overdue_invoice(customer_id),
+            changed_at=changed_at,
+            data={"invoice_id": invoice_id, "oldest_due_date": due_date.isoformat()},
         )
     return suspended
 
@@ -281,17 +275,35 @@ def run_collection(
     lease there) and answers whether to go on: False stops after that batch, ``complete``
     then False."""
     total = Collected()
-    after = 0
-    while True:
-        with db.reading() as session:
-            ids = due_for_collection(session, as_of, after_id=after, limit=batch_size)
-        if not ids:
-            return total
-        with db.transaction() as session:
-            total.add(collect_batch(session, as_of, ids))
-            go_on = in_each_batch(session) if in_each_batch else True
-        if not go_on:
-            total.complete = False
-            return total
-        db.make_way_for_writers()
-        after = ids[-1]
+
+    def due(session: Session, after: int) -> list[int]:
+        return due_for_collection(session, as_of, after_id=after, limit=batch_size)
+
+    def collect(session: Session, ids: list[int]) -> None:
+        total.add(collect_batch(session, as_of, ids))
+
+    def suspended_for_fees(session: Session, after: int) -> list[int]:
+        return unpaid_fees_suspended(session, after_id=after, limit=batch_size)
+
+    def lift_funded_ones(session: Session, ids: list[int]) -> None:
+        total.lifted += len(lift_funded(session, ids))
+
+    # Then the sweep of suspensions for unpaid fees: funds that came back without a credit (a
+    # reservation that lapsed) lift them here.
+    passes = ((due, collect), (suspended_for_fees, lift_funded_ones))
+    for read, work in passes:
+        after = 0
+        while True:
+            with db.reading() as session:
+                ids = read(session, after)
+            if not ids:
+                break
+            with db.transaction() as session:
+                work(session, ids)
+                go_on = in_each_batch(session) if in_each_batch else True
+            if not go_on:
+                total.complete = False
+                return total
+            db.make_way_for_writers()
+            after = ids[-1]
+    return total

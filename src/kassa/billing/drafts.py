@@ -30,7 +30,8 @@ class DueCustomer:
 
 class Sums(NamedTuple):
     """A closed period's entries of one service, type and unit (and for voice, destination
-    group), summed: what an invoice line is made from."""
+    group), summed, or one entry that is a line of its own: what an invoice line is made
+    from."""
 
     service: str | None
     entry_type: str
@@ -42,6 +43,9 @@ class Sums(NamedTuple):
     # Voice only (kassa.billing.destinations): the rates' prefix and a description of one.
     prefix: str | None
     description: str | None
+    # An entry that is a line of its own (kassa.billing.close.OWN_LINE_TYPES): its visible
+    # comment, the line's description ("" for none); None for a sum of several entries.
+    comment: str | None = None
 
 
 # An invoice line: position, description, service, entry type, quantity, amount in micros;

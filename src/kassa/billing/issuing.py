@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from kassa.billing.destinations import usage_description
+from kassa.billing.destinations import MAX_DESCRIPTION, usage_description
 from kassa.billing.drafts import Draft, DueCustomer, Line, Sums
 from kassa.billing.numbering import format_number, series_of, take_numbers
 from kassa.billing.taxes import compute_taxes
@@ -32,6 +32,7 @@ ENTRY_LABELS: dict[str, str] = {
     EntryType.REFUND: "Refunds",
     EntryType.MANUAL_CREDIT: "Credits",
     EntryType.PROMOTIONAL_CREDIT: "Promotional credits",
+    EntryType.SUBSCRIPTION: "Subscription",
 }
 # An invoice line's columns: its invoice's id, then a Line's values.
 MONEY_LINE_COLUMNS = (
@@ -65,7 +66,7 @@ def draft(
     step = 10 ** max(MICRO_EXPONENT - exponent, 0)
     lines: list[Line] = []
     payments = subtotal = 0
-    for service, entry_type, count, total, units, unit, prefix, rate_description in rows:
+    for service, entry_type, count, total, units, unit, prefix, rate_description, comment in rows:
         if entry_type in CREDIT_TYPES:
             payments -= total
         elif entry_type != EntryType.TAX:
@@ -73,7 +74,9 @@ def draft(
             amount = total if total % step == 0 else round_micros(total, exponent)
             subtotal += amount
             description = line_description(service, entry_type)
-            if prefix is not None:
+            if comment:
+                description = comment[:MAX_DESCRIPTION]
+            elif prefix is not None:
                 description = usage_description(description, prefix, rate_description)
             if units is None and prefix is None:
                 lines.append((len(lines) + 1, description, service, entry_type, count, amount))

@@ -8,6 +8,7 @@ import kassa
 from kassa.cli import (
     accounts,
     billing,
+    classes,
     customers,
     db,
     notifications,
@@ -67,6 +68,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.add_typer(customers.app, name="customers")
+app.add_typer(classes.app, name="classes")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(transactions.app, name="transactions")
 app.add_typer(tariffs.app, name="tariffs")

@@ -7,6 +7,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kassa.core.ids import Id
 
+SUSPEND_WHEN_FEES_UNPAID = (
+    "A prepaid customer whose available funds do not cover an in-advance subscription fee is "
+    "suspended until a payment covers it"
+)
+SKIP_IDLE_INVOICES = "A billing period without a single entry closes without an invoice"
+
 
 class TaxIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -37,6 +43,8 @@ class CustomerClassIn(BaseModel):
     notifications: list[str] = Field(default_factory=list, max_length=50)
     credit_limit_warnings: list[Decimal] = Field(default_factory=list, max_length=10)
     custom_fields: list[ClassFieldIn] = Field(default_factory=list, max_length=200)
+    suspend_when_fees_unpaid: bool = Field(default=False, description=SUSPEND_WHEN_FEES_UNPAID)
+    skip_idle_invoices: bool = Field(default=False, description=SKIP_IDLE_INVOICES)
 
 
 class CustomerClassPatch(BaseModel):
@@ -50,6 +58,10 @@ class CustomerClassPatch(BaseModel):
     notifications: list[str] | None = Field(default=None, max_length=50)
     credit_limit_warnings: list[Decimal] | None = Field(default=None, max_length=10)
     custom_fields: list[ClassFieldIn] | None = Field(default=None, max_length=200)
+    suspend_when_fees_unpaid: bool | None = Field(
+        default=None, description=SUSPEND_WHEN_FEES_UNPAID
+    )
+    skip_idle_invoices: bool | None = Field(default=None, description=SKIP_IDLE_INVOICES)
 
 
 class TaxOut(BaseModel):
@@ -79,6 +91,8 @@ class CustomerClassOut(BaseModel):
     notifications: list[str]
     credit_limit_warnings: list[str]
     custom_fields: list[ClassFieldOut]
+    suspend_when_fees_unpaid: bool = Field(description=SUSPEND_WHEN_FEES_UNPAID)
+    skip_idle_invoices: bool = Field(description=SKIP_IDLE_INVOICES)
     created_at: datetime
     updated_at: datetime
 

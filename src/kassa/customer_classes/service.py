@@ -52,6 +52,8 @@ def snapshot(cls: CustomerClass) -> dict[str, Any]:
             {"custom_field_id": f.custom_field_id, "mandatory": f.mandatory}
             for f in cls.custom_fields
         ],
+        "suspend_when_fees_unpaid": cls.suspend_when_fees_unpaid,
+        "skip_idle_invoices": cls.skip_idle_invoices,
     }
 
 
@@ -226,6 +228,8 @@ def create_customer_class(
         notifications=notifications,
         credit_limit_warnings=warnings,
         custom_fields=fields,
+        suspend_when_fees_unpaid=data.suspend_when_fees_unpaid,
+        skip_idle_invoices=data.skip_idle_invoices,
         created_at=now,
         updated_at=now,
     )
@@ -300,7 +304,12 @@ def update_customer_class(
                     code="class_currency_conflict",
                 )
         changes["currency"] = currency
-    for key in ("grace_period_days", "invoice_template"):
+    for key in (
+        "grace_period_days",
+        "invoice_template",
+        "suspend_when_fees_unpaid",
+        "skip_idle_invoices",
+    ):
         if key in values:
             if values[key] is None:
                 errors.add(key, "must not be null")
@@ -375,6 +384,8 @@ def customer_class_out(cls: CustomerClass) -> CustomerClassOut:
             ClassFieldOut(custom_field_id=f.custom_field_id, mandatory=f.mandatory)
             for f in cls.custom_fields
         ],
+        suspend_when_fees_unpaid=cls.suspend_when_fees_unpaid,
+        skip_idle_invoices=cls.skip_idle_invoices,
         created_at=cls.created_at,
         updated_at=cls.updated_at,
     )

@@ -366,6 +366,8 @@ def change_status(session: Session, actor: Actor, customer_id: int, action: str)
         )
     before = {"status": customer.status}
     customer.status = target
+    # No transition leads to suspended: whatever the customer was suspended for is over.
+    customer.suspended_for = None
     customer.updated_at = utcnow()
     session.flush()
     audit.record(

@@ -25,6 +25,19 @@ EVENT_LABELS = {
     "customer_suspended": "Customer suspended",
 }
 EMPTY_TAX_ROWS = 1
+# The class's yes/no options, each a checkbox: (form name, label, help).
+OPTIONS = (
+    (
+        "suspend_when_fees_unpaid",
+        "Suspend prepaid customers whose funds do not cover a subscription fee",
+        "The fee is posted all the same; a payment that covers it lifts the suspension at once.",
+    ),
+    (
+        "skip_idle_invoices",
+        "Issue no invoice for a billing period without any activity",
+        "The period still closes; a period with a single charge, credit or payment is invoiced.",
+    ),
+)
 
 
 def field_key(field_id: int) -> str:
@@ -57,6 +70,8 @@ def values_of(cls: CustomerClass) -> dict[str, Any]:
         "taxes": [(t["name"], t["rate"]) for t in cls.taxes],
         "notifications": list(cls.notifications),
         "credit_limit_warnings": ", ".join(cls.credit_limit_warnings),
+        "suspend_when_fees_unpaid": "1" if cls.suspend_when_fees_unpaid else "0",
+        "skip_idle_invoices": "1" if cls.skip_idle_invoices else "0",
     }
     for f in cls.custom_fields:
         values[field_key(f.custom_field_id)] = "mandatory" if f.mandatory else "optional"
@@ -71,6 +86,8 @@ def new_values() -> dict[str, Any]:
         "taxes": [],
         "notifications": ["invoice_issued", "payment_received", "credit_limit_warning"],
         "credit_limit_warnings": "80, 90",
+        "suspend_when_fees_unpaid": "0",
+        "skip_idle_invoices": "0",
     }
 
 
@@ -88,6 +105,8 @@ def values_from_form(form: FormData, fields: list[CustomField]) -> dict[str, Any
         "notifications": [v for v in form.getlist("notifications") if isinstance(v, str)],
         "credit_limit_warnings": text(form, "credit_limit_warnings"),
     }
+    for name, _, _ in OPTIONS:
+        values[name] = "1" if text(form, name) == "1" else "0"
     for f in fields:
         mode = text(form, field_key(f.id))
         values[field_key(f.id)] = mode if mode in ("optional", "mandatory") else ""
@@ -123,6 +142,8 @@ def payload(
             for f in chosen
         ],
     }
+    for name, _, _ in OPTIONS:
+        data[name] = values.get(name) == "1"
     return data, renames
 
 
@@ -135,6 +156,7 @@ def shown_fields(values: dict[str, Any], fields: list[CustomField]) -> set[str]:
         "invoice_template",
         "notifications",
         "credit_limit_warnings",
+        *(name for name, _, _ in OPTIONS),
     }
     for i in range(len(values.get("taxes", []))):
         shown |= {f"taxation.taxes[{i}].name", f"taxation.taxes[{i}].rate"}

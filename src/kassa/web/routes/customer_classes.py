@@ -54,6 +54,7 @@ def _form_context(
         "events": [(e, kf.EVENT_LABELS.get(e, e)) for e in EVENTS],
         "fields": list_custom_fields(session),
         "modes": kf.FIELD_MODES,
+        "options": kf.OPTIONS,
         "field_key": kf.field_key,
     }
 
