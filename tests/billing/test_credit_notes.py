@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kassa.auth.actor import SYSTEM
-from kassa.billing import credit_notes
+from kassa.billing import credit_note_documents, credit_notes
 from kassa.billing.credit_note_schemas import CreditNoteIn, CreditNoteLineIn
 from kassa.core.errors import KassaError, NotFound, ValidationFailed
 from kassa.customers.service import change_status
@@ -18,6 +18,7 @@ from kassa.db.engine import Database
 from kassa.db.models import (
     AuditLog,
     CreditNote,
+    CreditNoteDocument,
     CreditNoteLine,
     Customer,
     Invoice,
@@ -257,3 +258,36 @@ def test_lists_per_invoice_and_customer_newest_first(db: Database) -> None:
             credit_notes.list_credit_notes(session, customer_id=999_999)
         with pytest.raises(NotFound):
             credit_notes.get_credit_note(session, 999_999)
+
+
+def test_documents_render_and_the_pdf_is_kept(db: Database) -> None:
+    _, invoice = invoiced_customer(db, "100.00", taxes={"VAT": "21"})
+    issue(db, invoice, note_in("21.00"))
+    out = issue(
+        db,
+        invoice,
+        CreditNoteIn(
+            lines=[CreditNoteLineIn(description="Refund <b>twice</b>", amount=Decimal("12.10"))],
+            reason="Billed twice & sorry",
+        ),
+    )
+    with db.reading() as session:
+        note = credit_notes.get_credit_note(session, out.id)
+        html = credit_note_documents.render_credit_note_html(session, note, None)
+    assert f"Credit note {out.number}" in html
+    assert out.invoice_number in html
+    assert "Refund &lt;b&gt;twice&lt;/b&gt;" in html
+    assert "Billed twice &amp; sorry" in html
+    assert "of which VAT 21%" in html and "2.10" in html
+    # 121.00 less the earlier 21.00 and this 12.10.
+    assert "87.90 USD" in html
+
+    with db.transaction() as session:
+        pdf = credit_note_documents.credit_note_pdf(session, out.id)
+    assert pdf.startswith(b"%PDF")
+    filename, again = credit_note_documents.document_pdf(db, out.id, None)
+    assert again == pdf and filename == f"{out.number}.pdf"
+    with db.reading() as session:
+        assert session.get_one(CreditNoteDocument, out.id).pdf == pdf
+    with db.transaction() as session, pytest.raises(NotFound):
+        credit_note_documents.credit_note_pdf(session, 999_999)

@@ -39,7 +39,8 @@ The template context
 
 Filters: ``money`` (``1234.5`` -> ``1,234.50``), ``day`` (a date -> ``1 Dec 2026``).
 An operator template may ``{% extends "kassa/standard.html" %}`` and override its blocks
-(``style``, ``header``, ``parties``, ``lines``, ``totals``, ``account``, ``footer``).
+(``title``, ``style``, ``pagefoot``, ``header``, ``parties``, ``lines``, ``totals``,
+``account``, ``footer``). Credit notes extend it too (:mod:`kassa.billing.credit_note_documents`).
 
 A render has a budget (:mod:`kassa.billing.template_budget`): ``KASSA_INVOICE_RENDER_SECONDS``
 of time and ``KASSA_INVOICE_MAX_BYTES`` of output. A template over it fails with the code
@@ -154,6 +155,11 @@ def _environment(templates_dir: Path | None) -> BudgetedSandbox:
     env.filters["money"] = money
     env.filters["day"] = day
     return env
+
+
+def template_environment(templates_dir: Path | None) -> BudgetedSandbox:
+    """The sandbox invoice documents render in, with the operator's templates first."""
+    return _environment(templates_dir.resolve() if templates_dir is not None else None)
 
 
 def _template_file(name: str, templates_dir: Path | None) -> str:
