@@ -19,12 +19,12 @@ same sandbox, filters, operator details and render budget. The context:
 
 from __future__ import annotations
 
+import os
 import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from jinja2 import TemplateError
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -37,12 +37,11 @@ from kassa.billing.documents import (
     html_to_pdf,
     invoice_context,
     render_budget,
-    template_environment,
+    render_document,
 )
 from kassa.billing.queries import get_invoice
-from kassa.billing.template_budget import RenderBudget, TemplateOverBudget, render_within
+from kassa.billing.template_budget import RenderBudget
 from kassa.core.clock import utcnow
-from kassa.core.errors import Conflict
 from kassa.core.money import from_micros, round_to_currency
 from kassa.core.settings import Settings
 from kassa.currencies.service import currency_exponent
@@ -112,27 +111,16 @@ def render_credit_note_html(
     operator: Operator | None = None,
     budget: RenderBudget | None = None,
 ) -> str:
-    env = template_environment(templates_dir)
     context = credit_note_context(session, note, operator)
-    try:
-        return render_within(
-            env.get_template(_template_name(templates_dir)), context, budget or RenderBudget()
-        )
-    except (TemplateOverBudget, OverflowError, RecursionError, MemoryError) as exc:
-        reason = str(exc) if isinstance(exc, TemplateOverBudget) else type(exc).__name__
-        raise Conflict(
-            f"the credit note template was stopped: {reason}", code="invoice_template_failed"
-        ) from exc
-    except TemplateError as exc:
-        raise Conflict(
-            f"the credit note template cannot be rendered: {exc}", code="invoice_template_invalid"
-        ) from exc
+    return render_document(
+        templates_dir, _template_name(templates_dir), context, budget, "credit note template"
+    )
 
 
 def base_url(templates_dir: Path | None) -> str:
     folder = BUILT_IN_DIR if _template_name(templates_dir) != TEMPLATE else templates_dir
     assert folder is not None
-    return str(folder.resolve()) + "/"
+    return str(folder.resolve()) + os.sep
 
 
 def kept_pdf(session: Session, credit_note_id: int) -> bytes | None:

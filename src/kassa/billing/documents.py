@@ -278,27 +278,36 @@ def render_invoice_html(
     """The invoice as HTML, from the template named by ``invoice.template``, within
     ``budget`` (the defaults when None)."""
     name = _template_file(invoice.template, templates_dir)
-    env = _environment(templates_dir.resolve() if templates_dir is not None else None)
     context = invoice_context(session, invoice, operator)
+    return render_document(
+        templates_dir, name, context, budget, f"invoice template '{invoice.template}'"
+    )
+
+
+def render_document(
+    templates_dir: Path | None,
+    name: str,
+    context: dict[str, Any],
+    budget: RenderBudget | None,
+    what: str,
+) -> str:
+    """Render the template ``name`` within ``budget``; a template that fails is a Conflict
+    naming ``what`` it is."""
+    env = template_environment(templates_dir)
     try:
         return render_within(env.get_template(name), context, budget or RenderBudget())
     except (TemplateOverBudget, OverflowError, RecursionError, MemoryError) as exc:
         reason = str(exc) if isinstance(exc, TemplateOverBudget) else type(exc).__name__
-        raise Conflict(
-            f"the invoice template '{invoice.template}' was stopped: {reason}",
-            code="invoice_template_failed",
-        ) from exc
+        raise Conflict(f"the {what} was stopped: {reason}", code="invoice_template_failed") from exc
     except TemplateNotFound as exc:
         raise Conflict(
-            f"the invoice template '{invoice.template}' needs '{exc.name}', which is missing",
-            code="invoice_template_missing",
+            f"the {what} needs '{exc.name}', which is missing", code="invoice_template_missing"
         ) from exc
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (line {line})" if line else ""
         raise Conflict(
-            f"the invoice template '{invoice.template}' cannot be rendered{where}: {exc}",
-            code="invoice_template_invalid",
+            f"the {what} cannot be rendered{where}: {exc}", code="invoice_template_invalid"
         ) from exc
 
 
