@@ -14,15 +14,12 @@ import threading
 from collections import Counter, defaultdict
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from kassa.db.engine import Database
 from kassa.db.models import CreditNote, Invoice
 from tests.billing.invoiced import invoiced_customers
 from tests.concurrency.harness import Cluster, check_ledger, connect, run_clients, snapshot
-
-pytestmark = pytest.mark.calendar
 
 INVOICES = 3
 CHARGE = "10.00"
