@@ -291,3 +291,12 @@ def test_documents_render_and_the_pdf_is_kept(db: Database) -> None:
         assert session.get_one(CreditNoteDocument, out.id).pdf == pdf
     with db.transaction() as session, pytest.raises(NotFound):
         credit_note_documents.credit_note_pdf(session, 999_999)
+
+
+def test_a_number_format_without_seq_is_refused(db: Database) -> None:
+    customer, invoice = invoiced_customer(db, "5.00")
+    before = state(db, customer)
+    with pytest.raises(KassaError) as caught:
+        issue(db, invoice, note_in("1.00"), number_format="CN-{year}")
+    assert caught.value.code == "credit_note_number_format_invalid"
+    assert state(db, customer) == before

@@ -164,7 +164,13 @@ def issue_credit_note(
     number_format: str = DEFAULT_FORMAT,
 ) -> CreditNoteOut:
     """Issue a credit note for the invoice (see the module docstring); the caller commits."""
-    check_format(number_format)
+    try:
+        check_format(number_format)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise Conflict(
+            f"the credit note number format {number_format!r} is not usable: {exc}",
+            code="credit_note_number_format_invalid",
+        ) from exc
     invoice = get_invoice(session, invoice_id)
     exponent = currency_exponent(session, invoice.currency)
     lines = _checked_lines(data, exponent)
