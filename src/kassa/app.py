@@ -20,6 +20,7 @@ from kassa.auth.password_flows import Passwords
 from kassa.auth.throttle import LoginLimits
 from kassa.background import Housekeeper
 from kassa.billing.background import BackgroundRuns
+from kassa.billing.credit_note_documents import credit_note_pdf
 from kassa.billing.documents import invoice_pdf
 from kassa.billing.scheduler import BillingScheduler
 from kassa.bootstrap import session_secret
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     # Background work of every server process; each one is safe to run in many processes.
     workers = (
         Housekeeper(db, settings.sweep_interval_seconds, settings.login_window_seconds),
-        Notifier(db, settings, invoice_pdf=invoice_pdf),
+        Notifier(db, settings, invoice_pdf=invoice_pdf, credit_note_pdf=credit_note_pdf),
         BillingScheduler(db, settings),
         background_runs,
     )

@@ -82,6 +82,11 @@ def seed(api: Api) -> dict[str, Any]:
     # The day after the customer's first period ends: one invoice, whatever today is.
     run = _created(api, "/billing-runs", {"as_of": f"{customer['next_billing_date']}T12:00:00Z"})
     [invoice] = api.get(f"/customers/{customer['id']}/invoices").json()["items"]
+    note = _created(
+        api,
+        f"/invoices/{invoice['id']}/credit-notes",
+        {"lines": [{"description": "Seeded", "amount": "1"}]},
+    )
     user = _created(api, "/users", {"username": "seeded", "role": "viewer", "password": "p" * 12})
     token = _created(api, f"/users/{user['id']}/tokens", {"name": "seeded"})
     endpoint = _created(
@@ -116,6 +121,7 @@ def seed(api: Api) -> dict[str, Any]:
         "authorization_id": held["id"],
         "run_id": run["id"],
         "invoice_id": invoice["id"],
+        "credit_note_id": note["id"],
         "user_id": user["id"],
         "token_id": token["id"],
         # A sign-in lockout is named by its scope and key (a username or an address).

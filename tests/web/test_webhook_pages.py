@@ -14,6 +14,7 @@ from kassa.auth.actor import SYSTEM
 from kassa.core.clock import utcnow
 from kassa.db.engine import Database
 from kassa.db.models import NotificationDelivery, OutboxEvent, WebhookEndpoint
+from kassa.events.types import EVENTS
 from kassa.notifications.schemas import WebhookEndpointIn
 from kassa.notifications.service import create_endpoint, webhook_target
 from tests.web.conftest import csrf_of
@@ -62,7 +63,7 @@ def add_deliveries(db: Database, endpoint_id: int, n: int, status: str = "failed
 
 def test_add_endpoint_shows_the_secret_once(web: TestClient, db: Database) -> None:
     page = web.get("/webhooks/new").text
-    assert page.count('type="checkbox" name="events"') == 10
+    assert page.count('type="checkbox" name="events"') == len(EVENTS)
     answer = web.post(
         "/webhooks/new",
         data={

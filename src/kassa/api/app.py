@@ -8,6 +8,7 @@ from kassa.api.routers import (
     accounts,
     billing,
     charging,
+    credit_notes,
     customer_classes,
     customers,
     health,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     subscription_plans.router,
     accounts.router,
     billing.router,
+    credit_notes.router,
     users.router,
     webhooks.router,
 )

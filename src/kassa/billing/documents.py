@@ -39,7 +39,8 @@ The template context
 
 Filters: ``money`` (``1234.5`` -> ``1,234.50``), ``day`` (a date -> ``1 Dec 2026``).
 An operator template may ``{% extends "kassa/standard.html" %}`` and override its blocks
-(``style``, ``header``, ``parties``, ``lines``, ``totals``, ``account``, ``footer``).
+(``title``, ``style``, ``pagefoot``, ``header``, ``parties``, ``lines``, ``totals``,
+``account``, ``footer``). Credit notes extend it too (:mod:`kassa.billing.credit_note_documents`).
 
 A render has a budget (:mod:`kassa.billing.template_budget`): ``KASSA_INVOICE_RENDER_SECONDS``
 of time and ``KASSA_INVOICE_MAX_BYTES`` of output. A template over it fails with the code
@@ -154,6 +155,11 @@ def _environment(templates_dir: Path | None) -> BudgetedSandbox:
     env.filters["money"] = money
     env.filters["day"] = day
     return env
+
+
+def template_environment(templates_dir: Path | None) -> BudgetedSandbox:
+    """The sandbox invoice documents render in, with the operator's templates first."""
+    return _environment(templates_dir.resolve() if templates_dir is not None else None)
 
 
 def _template_file(name: str, templates_dir: Path | None) -> str:
@@ -272,27 +278,36 @@ def render_invoice_html(
     """The invoice as HTML, from the template named by ``invoice.template``, within
     ``budget`` (the defaults when None)."""
     name = _template_file(invoice.template, templates_dir)
-    env = _environment(templates_dir.resolve() if templates_dir is not None else None)
     context = invoice_context(session, invoice, operator)
+    return render_document(
+        templates_dir, name, context, budget, f"invoice template '{invoice.template}'"
+    )
+
+
+def render_document(
+    templates_dir: Path | None,
+    name: str,
+    context: dict[str, Any],
+    budget: RenderBudget | None,
+    what: str,
+) -> str:
+    """Render the template ``name`` within ``budget``; a template that fails is a Conflict
+    naming ``what`` it is."""
+    env = template_environment(templates_dir)
     try:
         return render_within(env.get_template(name), context, budget or RenderBudget())
     except (TemplateOverBudget, OverflowError, RecursionError, MemoryError) as exc:
         reason = str(exc) if isinstance(exc, TemplateOverBudget) else type(exc).__name__
-        raise Conflict(
-            f"the invoice template '{invoice.template}' was stopped: {reason}",
-            code="invoice_template_failed",
-        ) from exc
+        raise Conflict(f"the {what} was stopped: {reason}", code="invoice_template_failed") from exc
     except TemplateNotFound as exc:
         raise Conflict(
-            f"the invoice template '{invoice.template}' needs '{exc.name}', which is missing",
-            code="invoice_template_missing",
+            f"the {what} needs '{exc.name}', which is missing", code="invoice_template_missing"
         ) from exc
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (line {line})" if line else ""
         raise Conflict(
-            f"the invoice template '{invoice.template}' cannot be rendered{where}: {exc}",
-            code="invoice_template_invalid",
+            f"the {what} cannot be rendered{where}: {exc}", code="invoice_template_invalid"
         ) from exc
 
 

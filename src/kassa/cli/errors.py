@@ -47,6 +47,7 @@ OPTION_FOR_FIELD = {
     "identifier": "--identifier",
     "product_id": "--product",
     "max_sessions": "--max-sessions",
+    "reason": "--reason",
 }
 
 
@@ -55,6 +56,8 @@ def _option_for(field: str) -> str | None:
         return "--rate"
     if field.startswith("custom_data."):
         return f"--custom {field.removeprefix('custom_data.')}=..."
+    if field == "lines" or field.startswith("lines["):
+        return "--line"
     return OPTION_FOR_FIELD.get(field)
 
 

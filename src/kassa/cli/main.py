@@ -9,8 +9,10 @@ from kassa.cli import (
     accounts,
     billing,
     classes,
+    credit_notes,
     customers,
     db,
+    invoices,
     notifications,
     products,
     serve,
@@ -75,3 +77,5 @@ app.add_typer(tariffs.app, name="tariffs")
 app.add_typer(products.app, name="products")
 app.command("bill-run")(billing.bill_run)
 app.add_typer(notifications.app, name="notifications")
+app.add_typer(invoices.app, name="invoices")
+app.add_typer(credit_notes.app, name="credit-notes")

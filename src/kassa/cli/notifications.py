@@ -6,6 +6,7 @@ import time
 
 import typer
 
+from kassa.billing.credit_note_documents import credit_note_pdf
 from kassa.billing.documents import invoice_pdf
 from kassa.cli.context import err, out, state
 from kassa.db.errors import database_problem
@@ -51,14 +52,21 @@ def deliver(
     settings = cli.settings()
     db = cli.database()
     if not loop:
-        out().print(_line(deliver_once(db, settings, invoice_pdf=invoice_pdf)), markup=False)
+        out().print(
+            _line(
+                deliver_once(db, settings, invoice_pdf=invoice_pdf, credit_note_pdf=credit_note_pdf)
+            ),
+            markup=False,
+        )
         return
     pause = interval or settings.notify_interval_seconds or DEFAULT_LOOP_SECONDS
     out().print(f"Delivering notifications every {pause} s; Ctrl+C stops.", markup=False)
     try:
         while True:
             try:
-                summary = deliver_once(db, settings, invoice_pdf=invoice_pdf)
+                summary = deliver_once(
+                    db, settings, invoice_pdf=invoice_pdf, credit_note_pdf=credit_note_pdf
+                )
                 if summary:
                     out().print(_line(summary), markup=False)
             except Exception as exc:

@@ -79,6 +79,7 @@ class Settings:
     # How often the server's scheduler starts a billing run (0: never; use `kassa bill-run`).
     billing_interval_seconds: int = 300
     invoice_number_format: str = "INV-{year}-{seq:06}"
+    credit_note_number_format: str = "CN-{year}-{seq:06}"
     # How far ahead of now a billing run's as_of may be: a mistyped year would otherwise
     # invoice centuries of periods in one go.
     billing_horizon_days: int = 366
@@ -134,6 +135,8 @@ class Settings:
             billing_interval_seconds=_env_int("KASSA_BILLING_INTERVAL_SECONDS", 300),
             invoice_number_format=os.environ.get("KASSA_INVOICE_NUMBER_FORMAT")
             or "INV-{year}-{seq:06}",
+            credit_note_number_format=os.environ.get("KASSA_CREDIT_NOTE_NUMBER_FORMAT")
+            or "CN-{year}-{seq:06}",
             billing_horizon_days=_env_positive("KASSA_BILLING_HORIZON_DAYS", 366),
             billing_run_lease_seconds=_env_positive("KASSA_BILLING_RUN_LEASE_SECONDS", 60),
             notify_interval_seconds=_env_int("KASSA_NOTIFY_INTERVAL_SECONDS", 10),

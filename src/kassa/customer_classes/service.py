@@ -71,7 +71,12 @@ def seed_default_class(session: Session) -> CustomerClass | None:
         invoice_template="standard",
         tax_inclusive=False,
         taxes=[],
-        notifications=["invoice_issued", "payment_received", "credit_limit_warning"],
+        notifications=[
+            "invoice_issued",
+            "payment_received",
+            "credit_limit_warning",
+            "credit_note_issued",
+        ],
         credit_limit_warnings=["80", "90"],
         created_at=now,
         updated_at=now,

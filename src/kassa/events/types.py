@@ -13,4 +13,5 @@ EVENTS: tuple[str, ...] = (
     "invoice_issued",
     "invoice_overdue",
     "customer_suspended",
+    "credit_note_issued",
 )

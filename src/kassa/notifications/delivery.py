@@ -295,7 +295,11 @@ def send_webhook(client: httpx.Client, claim: Claim) -> Attempt:
 
 
 def send_email(
-    db: Database, settings: Settings, claim: Claim, invoice_pdf: email.InvoicePdf | None = None
+    db: Database,
+    settings: Settings,
+    claim: Claim,
+    invoice_pdf: email.InvoicePdf | None = None,
+    credit_note_pdf: email.CreditNotePdf | None = None,
 ) -> Attempt:
     try:
         attachments: list[email.Attachment] = []
@@ -303,6 +307,9 @@ def send_email(
             # Making the PDF the first time also keeps it, so it needs a writing transaction.
             with db.transaction() as session:
                 attachments = email.invoice_attachments(session, claim.payload, invoice_pdf)
+        if claim.event_type == "credit_note_issued" and credit_note_pdf is not None:
+            with db.transaction() as session:
+                attachments = email.credit_note_attachments(session, claim.payload, credit_note_pdf)
         rendered = email.render(
             claim.event_type,
             claim.occurred_at,
@@ -372,17 +379,18 @@ def deliver_due(
     settings: Settings,
     *,
     invoice_pdf: email.InvoicePdf | None = None,
+    credit_note_pdf: email.CreditNotePdf | None = None,
     limit: int = DELIVERY_BATCH,
 ) -> Summary:
-    """Attempt every delivery due now, each at most once; ``invoice_pdf`` makes the PDF an
-    invoice's email carries."""
+    """Attempt every delivery due now, each at most once; ``invoice_pdf`` and
+    ``credit_note_pdf`` make the PDFs an invoice's and a credit note's emails carry."""
     summary = Summary()
     due_by = utcnow()
 
     def attempt(claim: Claim) -> Attempt:
         if claim.channel == DeliveryChannel.WEBHOOK:
             return send_webhook(client, claim)
-        return send_email(db, settings, claim, invoice_pdf)
+        return send_email(db, settings, claim, invoice_pdf, credit_note_pdf)
 
     with webhooks.client() as client, ThreadPoolExecutor(SEND_THREADS) as pool:
         for _ in range(MAX_ROUNDS):
@@ -399,10 +407,14 @@ def deliver_due(
 
 
 def deliver_once(
-    db: Database, settings: Settings, *, invoice_pdf: email.InvoicePdf | None = None
+    db: Database,
+    settings: Settings,
+    *,
+    invoice_pdf: email.InvoicePdf | None = None,
+    credit_note_pdf: email.CreditNotePdf | None = None,
 ) -> Summary:
-    """Fan out every waiting event, then attempt every delivery that is due (``invoice_pdf``:
-    as for :func:`deliver_due`)."""
+    """Fan out every waiting event, then attempt every delivery that is due (``invoice_pdf``,
+    ``credit_note_pdf``: as for :func:`deliver_due`)."""
     summary = Summary()
     for _ in range(MAX_ROUNDS):
         with db.transaction() as session:
@@ -410,5 +422,5 @@ def deliver_once(
         summary.add(batch)
         if batch.events_fanned_out < FAN_OUT_BATCH:
             break
-    summary.add(deliver_due(db, settings, invoice_pdf=invoice_pdf))
+    summary.add(deliver_due(db, settings, invoice_pdf=invoice_pdf, credit_note_pdf=credit_note_pdf))
     return summary

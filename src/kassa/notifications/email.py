@@ -33,6 +33,8 @@ PERMANENT_REFUSALS = range(550, 554)
 # unknown invoice. The application passes billing's kassa.billing.documents.invoice_pdf, so
 # notifications need not know billing; without one, invoice emails go without the PDF.
 InvoicePdf = Callable[[Session, int], bytes]
+# The same for a credit note's PDF (billing's kassa.billing.credit_note_documents.credit_note_pdf).
+CreditNotePdf = Callable[[Session, int], bytes]
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
@@ -188,14 +190,31 @@ def invoice_attachments(
 
     Any other failure to make the PDF is raised, so the delivery is tried again later.
     """
-    invoice_id = payload.get("invoice_id")
-    if invoice_id is None:
+    return _document(session, payload, "invoice_id", "invoice", invoice_pdf)
+
+
+def credit_note_attachments(
+    session: Session, payload: dict[str, Any], credit_note_pdf: CreditNotePdf
+) -> list[Attachment]:
+    """The credit note's PDF, as :func:`invoice_attachments` gives an invoice's."""
+    return _document(session, payload, "credit_note_id", "credit-note", credit_note_pdf)
+
+
+def _document(
+    session: Session,
+    payload: dict[str, Any],
+    key: str,
+    prefix: str,
+    make: Callable[[Session, int], bytes],
+) -> list[Attachment]:
+    document_id = payload.get(key)
+    if document_id is None:
         return []
     try:
-        content = invoice_pdf(session, int(invoice_id))
+        content = make(session, int(document_id))
     except NotFound:
         return []
     if not content:
         return []
-    number = re.sub(r"[^A-Za-z0-9._-]+", "-", str(payload.get("number") or invoice_id))
-    return [Attachment(filename=f"invoice-{number}.pdf", content=bytes(content))]
+    number = re.sub(r"[^A-Za-z0-9._-]+", "-", str(payload.get("number") or document_id))
+    return [Attachment(filename=f"{prefix}-{number}.pdf", content=bytes(content))]

@@ -57,3 +57,12 @@ class DeliveryOut(BaseModel):
 class DeliveryPage(BaseModel):
     items: list[DeliveryOut]
     next_cursor: str | None
+
+
+class InvoiceEmailQueued(BaseModel):
+    """An invoice's email queued again: sent by the next delivery round."""
+
+    invoice_id: int
+    number: str
+    email: str
+    delivery_id: int

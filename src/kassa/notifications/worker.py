@@ -13,18 +13,24 @@ import threading
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
 from kassa.notifications.delivery import Summary, deliver_once
-from kassa.notifications.email import InvoicePdf
+from kassa.notifications.email import CreditNotePdf, InvoicePdf
 
 log = logging.getLogger("kassa.notifications")
 
 
 class Notifier:
     def __init__(
-        self, db: Database, settings: Settings, *, invoice_pdf: InvoicePdf | None = None
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        invoice_pdf: InvoicePdf | None = None,
+        credit_note_pdf: CreditNotePdf | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.invoice_pdf = invoice_pdf
+        self.credit_note_pdf = credit_note_pdf
         self.interval = settings.notify_interval_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -45,7 +51,12 @@ class Notifier:
             self._thread = None
 
     def run_once(self) -> Summary:
-        return deliver_once(self.db, self.settings, invoice_pdf=self.invoice_pdf)
+        return deliver_once(
+            self.db,
+            self.settings,
+            invoice_pdf=self.invoice_pdf,
+            credit_note_pdf=self.credit_note_pdf,
+        )
 
     def _run(self) -> None:
         # Spread the workers' rounds so they do not all wake at once.

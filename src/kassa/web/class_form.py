@@ -23,6 +23,7 @@ EVENT_LABELS = {
     "invoice_issued": "Invoice issued",
     "invoice_overdue": "Invoice overdue",
     "customer_suspended": "Customer suspended",
+    "credit_note_issued": "Credit note issued",
 }
 EMPTY_TAX_ROWS = 1
 # The class's yes/no options, each a checkbox: (form name, label, help).

@@ -23,8 +23,8 @@ from kassa.customers.service import change_status, update_customer
 from kassa.customers.views import customer_view
 from kassa.db.engine import DbSession
 from kassa.db.models import Customer
+from kassa.web import credit_note_view, ledger_view
 from kassa.web import customer_form as cf
-from kassa.web import ledger_view
 from kassa.web.errors import WebProblem, problem_for, problem_for_validation
 from kassa.web.forms import FormView, text, typed_values
 from kassa.web.render import STATUS_LABELS, humanize, redirect, render
@@ -138,6 +138,8 @@ def show_customer(
         }
         context.update(ledger_view.money_context(session, customer, exponent, history_cursor))
         context.update(customer_accounts(session, customer))
+        notes, more_notes = credit_note_view.customer_credit_notes(session, customer)
+        context.update(credit_notes=notes, more_credit_notes=more_notes)
     return render(request, "customers/show.html", context, status_code=status_code)
 
 

@@ -12,8 +12,8 @@ from kassa.core.ids import Id
 from kassa.core.vocabulary import InvoiceStatus
 from kassa.customers.queries import customer_names, get_customer
 from kassa.security_headers import DOCUMENT_HEADERS
-from kassa.web import ledger_view
-from kassa.web.forms import id_filter
+from kassa.web import credit_note_view, ledger_view
+from kassa.web.forms import FormView, id_filter
 from kassa.web.render import render
 from kassa.web.routing import web_router
 from kassa.web.session import Reader, database
@@ -72,6 +72,17 @@ def invoice_list(
 
 @router.get("/invoices/{invoice_id:id}", response_class=HTMLResponse)
 def invoice_page(request: Request, invoice_id: Id, _: Actor = Reader) -> Response:
+    return show_invoice(request, invoice_id)
+
+
+def show_invoice(
+    request: Request,
+    invoice_id: int,
+    *,
+    credit_form: FormView | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The invoice page; the credit note form is shown again with its errors when it failed."""
     with database(request).reading() as session:
         invoice = queries.get_invoice(session, invoice_id)
         out = queries.invoice_out(session, invoice)
@@ -79,6 +90,7 @@ def invoice_page(request: Request, invoice_id: Id, _: Actor = Reader) -> Respons
         period = ledger_view.period_label(
             invoice.period_start, invoice.period_end, invoice.billing_timezone
         )
+        notes = credit_note_view.invoice_credit_notes(session, invoice)
     return render(
         request,
         "invoices/show.html",
@@ -86,7 +98,10 @@ def invoice_page(request: Request, invoice_id: Id, _: Actor = Reader) -> Respons
             "invoice": out,
             "customer_name": name if name is not None else out.customer_name,
             "period": period,
+            "credit_form": credit_form or credit_note_view.blank_form(),
+            **notes,
         },
+        status_code=status_code,
     )
 
 
