@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from kassa.auth.actor import SYSTEM
 from kassa.core import clock
 from kassa.core.clock import as_utc
-from kassa.db.models import BillingPeriod, Customer, LedgerEntry, Subscription, SubscriptionFee
 from kassa.db.engine import Database
+from kassa.db.models import BillingPeriod, Customer, LedgerEntry, Subscription, SubscriptionFee
 from kassa.subscriptions import plans
 from kassa.subscriptions.schemas import PlanIn
 from tests.conftest import Api, customer_body
