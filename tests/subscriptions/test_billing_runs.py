@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
+
+import pytest
 
 from kassa.auth.actor import SYSTEM
 from kassa.billing.runs import run_billing
@@ -140,4 +143,29 @@ def test_a_future_cancellation_credits_the_unused_part_when_it_comes(
     assert balance(api, customer) == "17.00"
     got = api.get(f"/subscriptions/{sub['id']}").json()
     assert (got["status"], got["next_charge_at"]) == ("ended", None)
+    check_ledger(db)
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "noon_utc", "hours"),
+    [
+        ("Europe/Prague", "2027-03-28", "2027-03-28T10:00:00Z", 23),
+        ("America/New_York", "2027-11-07", "2027-11-07T17:00:00Z", 25),
+    ],
+)
+def test_daily_fees_on_a_dst_day_pay_its_true_hours(
+    api: Api, db: Database, at: Clock, zone: str, day: str, noon_utc: str, hours: int
+) -> None:
+    plan = make_plan(db, periodic_fee=str(hours))
+    start = datetime.fromisoformat(noon_utc) - timedelta(days=2)
+    at.set(start)
+    customer = make_customer(api, billing_period="daily", billing_timezone=zone)
+    sub = subscribe(api, customer, plan, starts_at=noon_utc)
+    at.set(datetime.fromisoformat(noon_utc) + timedelta(days=1))
+    run_billing(db, None)
+    posted = [(f["amount"], f["full_fee"]) for f in fees(api, sub["id"])]
+    assert posted == [("12.00", f"{hours}.00"), (f"{hours}.00", f"{hours}.00")]
+    label = datetime.fromisoformat(day).strftime("%-d %b %Y")
+    comments = [c for v in fees_by_period(db, customer).values() for c, _ in v]
+    assert comments[0] == f"Fibre 300, {label} ({1200 / hours:.2f}% of the day)"
     check_ledger(db)
