@@ -303,11 +303,11 @@ def _post_fees(
     now: datetime,
 ) -> None:
     """The subscription fees these periods bill, posted on them before their invoices are
-    drafted."""
+    drafted. A closed customer is charged no more."""
     closing = [
         Closing(c.id, c.currency, c.exponent, c.balance, c.kind, c.zone, c.anchor, c.end, pid)
         for c in due
-        if (pid := period_of.get(c.id)) is not None
+        if (pid := period_of.get(c.id)) is not None and c.status != CustomerStatus.CLOSED
     ]
     balances = post_for_close(session, closing, as_of, now)
     for c in due:
