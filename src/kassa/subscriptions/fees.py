@@ -43,7 +43,7 @@ from kassa.subscriptions import suspension
 from kassa.subscriptions.describe import fee_comment
 from kassa.subscriptions.plans import fee_at, fee_history
 from kassa.subscriptions.proration import prorated_micros
-from kassa.subscriptions.schedule import Grid, grid_of, next_charge_at, segment_end
+from kassa.subscriptions.schedule import Grid, grid_of, next_charge_at
 
 DEFAULT_BATCH = 500
 
@@ -178,7 +178,8 @@ def _periodic(
     start = sub.charged_through
     in_advance = sub.charged == FeeCharging.IN_ADVANCE
     while sub.ends_at is None or start < sub.ends_at:
-        end = segment_end(payer.grid, start, sub.ends_at)
+        whole = payer.grid.whole_period_around(start)
+        end = whole[1] if sub.ends_at is None or whole[1] < sub.ends_at else sub.ends_at
         if in_advance:
             due = start <= as_of and start < payer.advance_before
         else:
@@ -186,7 +187,6 @@ def _periodic(
         if not due:
             break
         full = fee_at(history, start, sub.periodic_fee)
-        whole = payer.grid.whole_period_around(start)
         amount = prorated_micros(full, whole, (start, end), payer.exponent) if sub.prorate else full
         comment = fee_comment(
             plan_name=sub.plan_name,
@@ -522,7 +522,7 @@ def post_for_close(
             c.currency,
             c.exponent,
             c.balance,
-            Grid(c.kind, c.zone, c.anchor),
+            grid_of(c.kind, c.zone, c.anchor, c.end),
             advance_before=c.end,
             arrears_until=c.end,
             period_id=c.period_id,
