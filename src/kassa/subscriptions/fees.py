@@ -109,6 +109,10 @@ class _Fee:
     full: int
     comment: str
 
+    @property
+    def key(self) -> str:
+        return external_id(self.sub.id, self.kind, self.start)
+
 
 @dataclass
 class PostResult:
@@ -119,7 +123,9 @@ class PostResult:
 
 
 def external_id(subscription_id: int, kind: str, start: datetime) -> str:
-    return f"subscription:{subscription_id}:{kind}:{start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    """The ledger's key of a fee: ``subscription:7:periodic:2027-03-01T00:00:00Z``."""
+    moment = start.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return f"subscription:{subscription_id}:{kind}:{moment}"
 
 
 _SUB_COLUMNS = (
@@ -318,8 +324,9 @@ def _post(
         fees.extend(
             _due(sub, payers[sub.customer_id], histories[sub.plan_id], as_of, posted[sub.id])
         )
+    keys = [fee.key for fee in fees]
     entries: list[NewEntry] = []
-    for fee in fees:
+    for fee, key in zip(fees, keys, strict=True):
         if fee.amount == 0:
             continue
         payer = payers[fee.sub.customer_id]
@@ -335,7 +342,7 @@ def _post(
                 visible_comment=fee.comment,
                 user_id=None,
                 billing_period_id=payer.period_id,
-                external_id=external_id(fee.sub.id, fee.kind, fee.start),
+                external_id=key,
             )
         )
     entry_ids: dict[str, int] = {}
@@ -371,10 +378,10 @@ def _post(
                 "period_end": fee.end,
                 "amount_micros": fee.amount,
                 "full_fee_micros": fee.full,
-                "ledger_entry_id": entry_ids.get(external_id(fee.sub.id, fee.kind, fee.start)),
+                "ledger_entry_id": entry_ids.get(key),
                 "created_at": now,
             }
-            for fee in fees
+            for fee, key in zip(fees, keys, strict=True)
         ],
     )
     update_many(
