@@ -286,7 +286,11 @@ def _posted_periodic(
 ) -> dict[int, list[tuple[datetime, datetime, int]]]:
     """The periodic fees posted past the end of those subscriptions that ended by ``as_of``
     while charged beyond it (an in-advance period cut short)."""
-    ids = [s.id for s in subs if s.ends_at is not None and s.ends_at <= as_of < s.charged_through]
+    ids = [
+        s.id
+        for s in subs
+        if s.ends_at is not None and s.ends_at <= as_of and s.charged_through > s.ends_at
+    ]
     posted: dict[int, list[tuple[datetime, datetime, int]]] = defaultdict(list)
     if not ids:
         return posted
