@@ -52,6 +52,19 @@ def test_in_advance_fees_of_a_run_catching_up_land_on_their_own_periods(
     run_billing(db, None)
     assert balance(api, customer) == "110.00"
     check_ledger(db)
+    invoices = api.get(f"/customers/{customer}/invoices").json()["items"]
+    lines = [
+        [
+            (line["description"], line["amount"])
+            for line in api.get(f"/invoices/{i['id']}").json()["lines"]
+        ]
+        for i in sorted(invoices, key=lambda i: i["id"])
+    ]
+    assert lines == [
+        [(f"Fibre 300, 15{D}31 Mar 2027 (17/31 of the month)", "17.00")],
+        [(f"Fibre 300, 1{D}30 Apr 2027", "31.00")],
+        [(f"Fibre 300, 1{D}31 May 2027", "31.00")],
+    ]
 
 
 def test_in_arrears_fees_post_when_their_period_closes(api: Api, db: Database, at: Clock) -> None:
@@ -122,8 +135,9 @@ def test_cancelling_in_arrears_mid_period_bills_the_days_used_and_the_cancellati
     check_ledger(db)
 
 
+@pytest.mark.parametrize("later", ["2027-03-20T00:00:00+00:00", "2027-06-10T00:00:00+00:00"])
 def test_a_future_cancellation_credits_the_unused_part_when_it_comes(
-    api: Api, db: Database, at: Clock
+    api: Api, db: Database, at: Clock, later: str
 ) -> None:
     plan = make_plan(db, minimum_periods=1, cancellation_fee="7.00")
     customer = _customer(api, at)
@@ -133,7 +147,7 @@ def test_a_future_cancellation_credits_the_unused_part_when_it_comes(
         == 200
     )
     assert balance(api, customer) == "31.00"
-    at.set("2027-03-20T00:00:00+00:00")
+    at.set(later)
     run_billing(db, None)
     assert [(f["kind"], f["amount"]) for f in fees(api, sub["id"])] == [
         ("periodic", "31.00"),

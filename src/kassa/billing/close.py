@@ -27,7 +27,7 @@ from kassa.billing.drafts import Draft, DueCustomer, Sums
 from kassa.billing.issuing import draft, issue
 from kassa.core import periods
 from kassa.core.clock import utcnow
-from kassa.core.vocabulary import CustomerStatus
+from kassa.core.vocabulary import CustomerStatus, EntryType
 from kassa.currencies.service import currency_exponent
 from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
@@ -50,6 +50,14 @@ _DESTINATION = case(
     (
         LedgerEntry.unit == literal_column(f"'{DESTINATION_UNIT.value}'"),
         func.coalesce(LedgerEntry.rate_prefix, _NONE),
+    ),
+    else_=_NONE,
+)
+# A subscription fee is a line of its own, described by its entry (the plan and its dates).
+_FEE = case(
+    (
+        LedgerEntry.type == literal_column(f"'{EntryType.SUBSCRIPTION.value}'"),
+        LedgerEntry.visible_comment,
     ),
     else_=_NONE,
 )
@@ -217,7 +225,7 @@ def _close_round(
     groups: dict[int, list[Sums]] = defaultdict(list)
     # Reached through the period's customer, so the (customer_id, billing_period_id) index
     # finds the entries: a filter on billing_period_id alone would scan the whole ledger.
-    for period_id, service, entry_type, unit, prefix, count, total, units, description in (
+    for period_id, service, entry_type, unit, prefix, fee, count, total, units, description in (
         session.connection()
         .execute(
             select(
@@ -226,6 +234,7 @@ def _close_round(
                 LedgerEntry.type,
                 _UNIT,
                 _DESTINATION,
+                _FEE,
                 func.count(),
                 func.sum(LedgerEntry.amount_micros),
                 func.sum(LedgerEntry.units),
@@ -238,8 +247,12 @@ def _close_round(
             )
             .where(among(session, BillingPeriod.id, period_ids))
             # Grouped in the order of the output: one sort does both.
-            .group_by(BillingPeriod.id, LedgerEntry.type, LedgerEntry.service, _UNIT, _DESTINATION)
-            .order_by(BillingPeriod.id, LedgerEntry.type, LedgerEntry.service, _UNIT, _DESTINATION)
+            .group_by(
+                BillingPeriod.id, LedgerEntry.type, LedgerEntry.service, _UNIT, _DESTINATION, _FEE
+            )
+            .order_by(
+                BillingPeriod.id, LedgerEntry.type, LedgerEntry.service, _UNIT, _DESTINATION, _FEE
+            )
         )
         .all()
     ):
@@ -253,7 +266,7 @@ def _close_round(
                 None if units is None else int(units),
                 unit or None,
                 prefix if voice else None,
-                description if voice else None,
+                description if voice else fee or None,
             )
         )
     later = dict(
