@@ -97,6 +97,11 @@ def test_refused_subscriptions_name_their_field(
         "ends_at": "2027-03-10T00:00:00Z",
     }
     assert_problem(api.post(path, backwards), 422, field="ends_at")
+    committed = make_plan(db, "Fibre forever", minimum_periods=1200)
+    too_late = {"plan_id": committed, "starts_at": "9999-01-01T00:00:00Z"}
+    assert_problem(api.post(path, too_late), 422, field="starts_at")
+    naive = {"plan_id": plan, "starts_at": "2027-03-10T00:00:00"}
+    assert_problem(api.post(path, naive), 422, field="starts_at")
     assert_problem(api.post("/customers/999999/subscriptions", {"plan_id": plan}), 404)
     assert api.get(f"/customers/{customer}/subscriptions").json()["items"] == []
     reader = api.as_token(api.token_for("viewer"))

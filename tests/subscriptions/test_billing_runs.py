@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -9,6 +10,8 @@ import pytest
 
 from kassa.auth.actor import SYSTEM
 from kassa.billing.runs import run_billing
+from kassa.billing.scheduler import BillingScheduler
+from kassa.core.settings import Settings
 from kassa.db.engine import Database
 from kassa.subscriptions import plans
 from kassa.subscriptions.schemas import PlanPatch
@@ -182,4 +185,21 @@ def test_daily_fees_on_a_dst_day_pay_its_true_hours(
     label = datetime.fromisoformat(day).strftime("%-d %b %Y")
     comments = [c for v in fees_by_period(db, customer).values() for c, _ in v]
     assert comments[0] == f"Fibre 300, {label} ({1200 / hours:.2f}% of the day)"
+    check_ledger(db)
+
+
+def test_a_scheduler_round_posts_the_in_advance_fees_due(
+    api: Api, db: Database, at: Clock, settings: Settings
+) -> None:
+    plan = make_plan(db)
+    customer = _customer(api, at, billing_period="weekly")
+    sub = subscribe(api, customer, plan, starts_at="2027-03-03T00:00:00Z")
+    assert fees(api, sub["id"]) == []
+    at.set("2027-03-03T00:00:05+00:00")
+    scheduler = BillingScheduler(db, replace(settings, billing_interval_seconds=60))
+    assert scheduler.run_once() is not None
+    # 1 March 2027 is a Monday: the week's Wednesday to Sunday is 5 of its 7 days.
+    assert [(f["kind"], f["amount"]) for f in fees(api, sub["id"])] == [("periodic", "22.14")]
+    assert scheduler.run_once() is not None
+    assert len(fees(api, sub["id"])) == 1
     check_ledger(db)

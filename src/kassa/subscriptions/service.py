@@ -119,13 +119,20 @@ def subscribe(
     errors.raise_if_any()
     assert plan is not None
     grid = customer_grid(customer)
+    try:
+        commitment = commitment_end(grid, starts_at, plan.minimum_periods)
+    except (OverflowError, ValueError):
+        # The calendar ends (year 9999) before the plan's minimum periods would.
+        raise ValidationFailed.field(
+            "starts_at", "is too late for the plan's minimum periods to end before year 10000"
+        ) from None
     subscription = Subscription(
         customer_id=customer.id,
         account_id=data.account_id,
         plan_id=plan.id,
         starts_at=starts_at,
         ends_at=ends_at,
-        commitment_ends_at=commitment_end(grid, starts_at, plan.minimum_periods),
+        commitment_ends_at=commitment,
         charged_through=starts_at,
         activation_charged=False,
         cancellation_charged=False,
