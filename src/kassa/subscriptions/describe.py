@@ -5,7 +5,7 @@ of the month)", with an en dash."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from fractions import Fraction
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from kassa.core.vocabulary import FeeKind
@@ -61,10 +61,22 @@ def share(
         total = (whole[1].astimezone(tz).date() - whole[0].astimezone(tz).date()).days
         if total > 1:
             return f"{days}/{total} of the {unit}"
-    fraction = Fraction(
-        int((part[1] - part[0]).total_seconds()), int((whole[1] - whole[0]).total_seconds())
-    )
-    return f"{float(fraction) * 100:.2f}% of the {unit}"
+    return f"{100 * ((part[1] - part[0]) / (whole[1] - whole[0])):.2f}% of the {unit}"
+
+
+@lru_cache(maxsize=4096)
+def _covered(
+    start: datetime,
+    end: datetime,
+    zone: str,
+    whole: tuple[datetime, datetime] | None,
+    period_kind: str,
+) -> str:
+    # A run describes the same periods for many customers.
+    text = local_dates(start, end, zone)
+    if whole is not None and (start, end) != whole:
+        text += f" ({share((start, end), whole, period_kind, zone)})"
+    return text
 
 
 def fee_comment(
@@ -84,9 +96,7 @@ def fee_comment(
         return f"{name}, activation fee ({local_dates(start, start, zone)})"
     if kind is FeeKind.CANCELLATION:
         return f"{name}, cancellation fee (ended {local_dates(start, start, zone)})"
-    text = f"{name}, {local_dates(start, end, zone)}"
-    if whole is not None and (start, end) != whole:
-        text += f" ({share((start, end), whole, period_kind, zone)})"
+    text = f"{name}, {_covered(start, end, zone, whole, period_kind)}"
     if kind is FeeKind.UNUSED:
         text = f"{text}: unused, credited"
     return text
