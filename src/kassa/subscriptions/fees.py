@@ -40,28 +40,11 @@ from kassa.db.models import (
 from kassa.ledger.entries import NewEntry, append_entries
 from kassa.ledger.locks import lock_customer_rows
 from kassa.subscriptions import suspension
-from kassa.subscriptions.describe import fee_comment
-from kassa.subscriptions.plans import fee_at, fee_history
-from kassa.subscriptions.proration import prorated_micros
-from kassa.subscriptions.schedule import Grid, grid_of, next_charge_at
+from kassa.subscriptions.due import Fee, Payer, Sub, due_fees
+from kassa.subscriptions.plans import fee_history
+from kassa.subscriptions.schedule import grid_of, next_charge_at
 
 DEFAULT_BATCH = 500
-
-
-@dataclass(slots=True)
-class Payer:
-    """A customer whose row this transaction holds, and which of its fees may post now."""
-
-    id: int
-    currency: str
-    exponent: int
-    balance: int
-    grid: Grid
-    # In-advance segments and one-time fees are posted when due before this instant (the end
-    # of the period they are billed in), in-arrears segments when they end by ``arrears_until``.
-    advance_before: datetime
-    arrears_until: datetime | None = None
-    period_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,53 +62,12 @@ class Closing:
     period_id: int
 
 
-@dataclass(slots=True)
-class _Sub:
-    id: int
-    customer_id: int
-    account: str | None
-    plan_id: int
-    plan_name: str
-    charged: str
-    prorate: bool
-    periodic_fee: int
-    activation_fee: int
-    cancellation_fee: int
-    starts_at: datetime
-    ends_at: datetime | None
-    commitment_ends_at: datetime
-    charged_through: datetime
-    activation_charged: bool
-    cancellation_charged: bool
-
-
-@dataclass(slots=True)
-class _Fee:
-    sub: _Sub
-    kind: FeeKind
-    start: datetime
-    end: datetime
-    amount: int
-    full: int
-    comment: str
-
-    @property
-    def key(self) -> str:
-        return external_id(self.sub.id, self.kind, self.start)
-
-
 @dataclass
 class PostResult:
     customers: int = 0
     fees_posted: int = 0
     last_customer_id: int | None = None
     balances: dict[int, int] = field(default_factory=dict)
-
-
-def external_id(subscription_id: int, kind: str, start: datetime) -> str:
-    """The ledger's key of a fee: ``subscription:7:periodic:2027-03-01T00:00:00Z``."""
-    moment = start.isoformat(timespec="seconds").replace("+00:00", "Z")
-    return f"subscription:{subscription_id}:{kind}:{moment}"
 
 
 _SUB_COLUMNS = (
@@ -150,7 +92,7 @@ _SUB_COLUMNS = (
 
 def _subscriptions(
     session: Session, customer_ids: list[int], *where: ColumnElement[bool]
-) -> list[_Sub]:
+) -> list[Sub]:
     rows = (
         session.connection()
         .execute(
@@ -164,7 +106,7 @@ def _subscriptions(
         .all()
     )
     return [
-        _Sub(
+        Sub(
             *row[:10],
             starts_at=as_utc(row[10]),
             ends_at=as_utc(row[11]) if row[11] is not None else None,
@@ -177,112 +119,8 @@ def _subscriptions(
     ]
 
 
-def _periodic(
-    sub: _Sub, payer: Payer, history: list[tuple[datetime, int]], as_of: datetime
-) -> list[_Fee]:
-    fees: list[_Fee] = []
-    start = sub.charged_through
-    in_advance = sub.charged == FeeCharging.IN_ADVANCE
-    while sub.ends_at is None or start < sub.ends_at:
-        whole = payer.grid.whole_period_around(start)
-        end = whole[1] if sub.ends_at is None or whole[1] < sub.ends_at else sub.ends_at
-        if in_advance:
-            due = start <= as_of and start < payer.advance_before
-        else:
-            due = payer.arrears_until is not None and end <= payer.arrears_until
-        if not due:
-            break
-        full = fee_at(history, start, sub.periodic_fee)
-        amount = prorated_micros(full, whole, (start, end), payer.exponent) if sub.prorate else full
-        comment = fee_comment(
-            plan_name=sub.plan_name,
-            account=sub.account,
-            kind=FeeKind.PERIODIC,
-            start=start,
-            end=end,
-            zone=payer.grid.zone,
-            whole=whole if sub.prorate else None,
-            period_kind=payer.grid.kind,
-        )
-        fees.append(_Fee(sub, FeeKind.PERIODIC, start, end, amount, full, comment))
-        start = end
-    sub.charged_through = start
-    return fees
-
-
-def _unused(sub: _Sub, payer: Payer, posted: list[tuple[datetime, datetime, int]]) -> list[_Fee]:
-    """The credit of the periodic fees posted for time after the subscription's end."""
-    assert sub.ends_at is not None
-    fees: list[_Fee] = []
-    if sub.prorate:
-        for start, end, full in posted:
-            cut = max(start, sub.ends_at)
-            if end <= cut:
-                continue
-            whole = payer.grid.whole_period_around(start)
-            comment = fee_comment(
-                plan_name=sub.plan_name,
-                account=sub.account,
-                kind=FeeKind.UNUSED,
-                start=cut,
-                end=end,
-                zone=payer.grid.zone,
-                whole=whole,
-                period_kind=payer.grid.kind,
-            )
-            amount = prorated_micros(full, whole, (cut, end), payer.exponent)
-            fees.append(_Fee(sub, FeeKind.UNUSED, cut, end, amount, full, comment))
-    sub.charged_through = sub.ends_at
-    return fees
-
-
-def _one_time(sub: _Sub, payer: Payer, kind: FeeKind, at: datetime, amount: int) -> _Fee:
-    comment = fee_comment(
-        plan_name=sub.plan_name,
-        account=sub.account,
-        kind=kind,
-        start=at,
-        end=at,
-        zone=payer.grid.zone,
-    )
-    return _Fee(sub, kind, at, at, amount, amount, comment)
-
-
-def _due(
-    sub: _Sub,
-    payer: Payer,
-    history: list[tuple[datetime, int]],
-    as_of: datetime,
-    posted: list[tuple[datetime, datetime, int]],
-) -> list[_Fee]:
-    """The fees of ``sub`` due now, oldest first; moves ``sub`` on past them."""
-    fees: list[_Fee] = []
-    if (
-        not sub.activation_charged
-        and sub.starts_at <= as_of
-        and (sub.starts_at < payer.advance_before)
-    ):
-        if sub.activation_fee > 0:
-            fees.append(
-                _one_time(sub, payer, FeeKind.ACTIVATION, sub.starts_at, sub.activation_fee)
-            )
-        sub.activation_charged = True
-    fees.extend(_periodic(sub, payer, history, as_of))
-    ends_at = sub.ends_at
-    if ends_at is not None and ends_at <= as_of and ends_at < payer.advance_before:
-        if sub.charged_through > ends_at:
-            fees.extend(_unused(sub, payer, posted))
-        if not sub.cancellation_charged and ends_at < sub.commitment_ends_at:
-            if sub.cancellation_fee > 0:
-                fees.append(
-                    _one_time(sub, payer, FeeKind.CANCELLATION, ends_at, sub.cancellation_fee)
-                )
-            sub.cancellation_charged = True
-    return fees
-
-
 def _posted_periodic(
-    session: Session, subs: list[_Sub], as_of: datetime
+    session: Session, subs: list[Sub], as_of: datetime
 ) -> dict[int, list[tuple[datetime, datetime, int]]]:
     """The periodic fees posted past the end of those subscriptions that ended by ``as_of``
     while charged beyond it (an in-advance period cut short)."""
@@ -315,7 +153,7 @@ def _posted_periodic(
 
 
 def _post(
-    session: Session, payers: dict[int, Payer], subs: list[_Sub], as_of: datetime, now: datetime
+    session: Session, payers: dict[int, Payer], subs: list[Sub], as_of: datetime, now: datetime
 ) -> PostResult:
     """Post what ``subs`` owe by ``as_of``, their customers' rows held; moves them on."""
     result = PostResult()
@@ -323,10 +161,10 @@ def _post(
         return result
     histories = fee_history(session, sorted({s.plan_id for s in subs}))
     posted = _posted_periodic(session, subs, as_of)
-    fees: list[_Fee] = []
+    fees: list[Fee] = []
     for sub in subs:
         fees.extend(
-            _due(sub, payers[sub.customer_id], histories[sub.plan_id], as_of, posted[sub.id])
+            due_fees(sub, payers[sub.customer_id], histories[sub.plan_id], as_of, posted[sub.id])
         )
     keys = [fee.key for fee in fees]
     entries: list[NewEntry] = []
