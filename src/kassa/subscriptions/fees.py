@@ -251,7 +251,11 @@ def _post(
     )
     result.fees_posted = len(fees)
     advance = sorted(
-        {f.sub.customer_id for f in fees if f.kind is not FeeKind.UNUSED and f.amount > 0}
+        {
+            f.sub.customer_id
+            for f in fees
+            if f.kind is FeeKind.PERIODIC and f.sub.charged == FeeCharging.IN_ADVANCE and f.amount
+        }
     )
     if advance:
         suspension.suspend_unfunded(session, advance)
