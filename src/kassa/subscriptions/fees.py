@@ -332,7 +332,9 @@ def due_customer_ids(
                 Subscription.next_charge_at <= as_of,
                 Customer.period_end_at > now,
                 Customer.status != CustomerStatus.CLOSED,
+                # On both sides of the join, so that each batch starts where the last ended.
                 Subscription.customer_id > after if after is not None else true(),
+                Customer.id > after if after is not None else true(),
             )
             .group_by(Subscription.customer_id)
             .order_by(Subscription.customer_id)
