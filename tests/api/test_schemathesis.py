@@ -33,6 +33,7 @@ from kassa.core.settings import Settings
 from kassa.db.engine import Database
 from tests.conftest import ADMIN_TOKEN, Api, customer_body
 from tests.rating_rows import make_product
+from tests.subscriptions.support import make_plan
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "errors"}
@@ -143,12 +144,20 @@ def seed_account(api: Api, db: Database, customer_id: int) -> int:
     return int(_created(api, f"/customers/{customer_id}/accounts", body)["id"])
 
 
+def seed_subscription(api: Api, db: Database) -> int:
+    # A customer of its own: the seeded one's open period starts after the run above.
+    customer = _created(api, "/customers", customer_body())
+    body = {"plan_id": make_plan(db, "Seeded plan")}
+    return int(_created(api, f"/customers/{customer['id']}/subscriptions", body)["id"])
+
+
 @pytest.fixture
 def seeded(settings: Settings, db: Database) -> Iterator[tuple[FastAPI, dict[str, Any]]]:
     app = create_app(settings, db)
     with TestClient(app) as client:
         ids = seed(Api(client))
         ids["account_id"] = seed_account(Api(client), db, ids["customer_id"])
+        ids["subscription_id"] = seed_subscription(Api(client), db)
     # Schemathesis calls the app without its lifespan, whose end stopped the background runs:
     # start them again, so that runs the fuzzer starts with "wait": false really run, and stop
     # them before the database goes.

@@ -16,6 +16,7 @@ from kassa.api.routers import (
     products,
     reference,
     subscription_plans,
+    subscriptions,
     tariffs,
     users,
     webhooks,
@@ -39,6 +40,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     credit_notes.router,
     users.router,
     webhooks.router,
+    subscriptions.router,
 )
 
 

@@ -33,6 +33,7 @@ from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
 from kassa.ledger.entries import append_entries
 from kassa.ledger.locks import lock_customer_rows
+from kassa.subscriptions.fees import Closing, post_for_close
 
 # How long a batch waits for a customer's row that another transaction holds (on PostgreSQL):
 # a real-time call holds it for milliseconds, another run's batch for well under a second. A
@@ -168,7 +169,7 @@ def close_batch(
             return result
         classes = _classes(session, {c.class_id for c in due})
         while due:
-            _close_round(session, due, classes, run_id, number_format, user_id, result)
+            _close_round(session, due, classes, as_of, run_id, number_format, user_id, result)
             due = [c for c in due if c.end <= as_of]
             if due and result.periods_closed + len(due) > max_periods:
                 result.unfinished = [c.id for c in due]
@@ -180,6 +181,7 @@ def _close_round(
     session: Session,
     due: list[DueCustomer],
     classes: dict[int, CustomerClass],
+    as_of: datetime,
     run_id: int | None,
     number_format: str,
     user_id: int | None,
@@ -218,6 +220,7 @@ def _close_round(
     )
     period_ids = list(period_of.values())
     result.periods_closed += len(period_ids)
+    _post_fees(session, due, period_of, as_of, now)
     session.connection().execute(
         update(LedgerEntry)
         .where(
@@ -345,6 +348,25 @@ def _invoiced(cls: CustomerClass, customer: DueCustomer, rows: list[Sums], openi
     if not rows and cls.skip_idle_invoices:
         return False
     return customer.status != CustomerStatus.CLOSED or bool(rows) or opening != 0
+
+
+def _post_fees(
+    session: Session,
+    due: list[DueCustomer],
+    period_of: dict[int, int],
+    as_of: datetime,
+    now: datetime,
+) -> None:
+    """The subscription fees these periods bill, posted on them before their invoices are
+    drafted. A closed customer is charged no more."""
+    closing = [
+        Closing(c.id, c.currency, c.exponent, c.balance, c.kind, c.zone, c.anchor, c.end, pid)
+        for c in due
+        if (pid := period_of.get(c.id)) is not None and c.status != CustomerStatus.CLOSED
+    ]
+    balances = post_for_close(session, closing, as_of, now)
+    for c in due:
+        c.balance = balances.get(c.id, c.balance)
 
 
 def _advance(customer: DueCustomer) -> None:

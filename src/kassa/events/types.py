@@ -14,4 +14,6 @@ EVENTS: tuple[str, ...] = (
     "invoice_overdue",
     "customer_suspended",
     "credit_note_issued",
+    "subscription_created",
+    "subscription_cancelled",
 )

@@ -24,6 +24,8 @@ EVENT_LABELS = {
     "invoice_overdue": "Invoice overdue",
     "customer_suspended": "Customer suspended",
     "credit_note_issued": "Credit note issued",
+    "subscription_created": "Subscription created",
+    "subscription_cancelled": "Subscription cancelled",
 }
 EMPTY_TAX_ROWS = 1
 # The class's yes/no options, each a checkbox: (form name, label, help).
