@@ -47,6 +47,12 @@ OPTION_FOR_FIELD = {
     "identifier": "--identifier",
     "product_id": "--product",
     "max_sessions": "--max-sessions",
+    "periodic_fee": "--periodic-fee",
+    "activation_fee": "--activation-fee",
+    "charged": "--charged",
+    "prorate": "--prorate",
+    "minimum_periods": "--minimum-periods",
+    "cancellation_fee": "--cancellation-fee",
 }
 
 

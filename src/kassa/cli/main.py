@@ -11,6 +11,7 @@ from kassa.cli import (
     customers,
     db,
     notifications,
+    plans,
     products,
     serve,
     tariffs,
@@ -71,5 +72,6 @@ app.add_typer(accounts.app, name="accounts")
 app.add_typer(transactions.app, name="transactions")
 app.add_typer(tariffs.app, name="tariffs")
 app.add_typer(products.app, name="products")
+app.add_typer(plans.app, name="plans")
 app.command("bill-run")(billing.bill_run)
 app.add_typer(notifications.app, name="notifications")
