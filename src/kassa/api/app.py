@@ -14,6 +14,7 @@ from kassa.api.routers import (
     ledger,
     products,
     reference,
+    subscriptions,
     tariffs,
     users,
     webhooks,
@@ -35,6 +36,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     billing.router,
     users.router,
     webhooks.router,
+    subscriptions.router,
 )
 
 

@@ -13,4 +13,6 @@ EVENTS: tuple[str, ...] = (
     "invoice_issued",
     "invoice_overdue",
     "customer_suspended",
+    "subscription_created",
+    "subscription_cancelled",
 )

@@ -207,6 +207,7 @@ class NewEntry:
     visible_comment: str
     user_id: int | None
     billing_period_id: int | None = None
+    external_id: str | None = None
 
 
 def append_entries(
@@ -250,6 +251,7 @@ def append_entries(
                 "internal_comment": "",
                 "user_id": row.user_id,
                 "billing_period_id": row.billing_period_id,
+                "external_id": row.external_id,
                 "created_at": created_at,
             }
         )

@@ -157,7 +157,6 @@ def _in_use(plan: SubscriptionPlan, count: int, what: str) -> Conflict:
 def update_plan(session: Session, actor: Actor, plan_id: int, patch: PlanPatch) -> SubscriptionPlan:
     plan = get_plan(session, plan_id)
     before = snapshot(plan)
-    # The fields as parsed: a dump would serialize the fees back to strings.
     values = {key: getattr(patch, key) for key in patch.model_fields_set}
     errors = FieldErrors()
     for key, value in values.items():

@@ -23,6 +23,8 @@ EVENT_LABELS = {
     "invoice_issued": "Invoice issued",
     "invoice_overdue": "Invoice overdue",
     "customer_suspended": "Customer suspended",
+    "subscription_created": "Subscription created",
+    "subscription_cancelled": "Subscription cancelled",
 }
 EMPTY_TAX_ROWS = 1
 

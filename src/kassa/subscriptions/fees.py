@@ -1,0 +1,544 @@
+"""Posting subscription fees: exactly once each, however runs overlap or die.
+
+Every posting locks its customers' rows first (``kassa.ledger.locks``, ascending ids) and only
+then reads their subscriptions, so it sees what any earlier posting committed: a fee whose
+period a subscription has been charged through is never computed again. The fee's row
+(``subscription_fees``, unique per subscription, kind and period start) and its ledger entry
+(external id ``subscription:<id>:<kind>:<start>``, unique per customer) are written in the
+same transaction as the subscription's new ``charged_through``, so a run killed halfway
+leaves whole customers behind, and the two unique keys stop a double charge all the same.
+
+Where a fee lands on the invoices: a fee posted while the customer's open period runs is
+billed by that period's close like any entry. A period that has ended is closed by a billing
+run, which posts the fees of that period inside the close (``post_for_close``) with the
+period's id, so a run catching up on several periods puts each fee on its own period's
+invoice; until then, postings outside a close leave that customer alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from kassa.core.clock import as_utc, utcnow
+from kassa.core.vocabulary import CustomerStatus, EntryType, FeeCharging, FeeKind
+from kassa.currencies.service import currency_exponent
+from kassa.db.fast.bulk import among, insert_many, update_many
+from kassa.db.models import (
+    Account,
+    Customer,
+    LedgerEntry,
+    Subscription,
+    SubscriptionFee,
+    SubscriptionPlan,
+)
+from kassa.ledger.entries import NewEntry, append_entries
+from kassa.ledger.locks import lock_customer_rows
+from kassa.subscriptions import suspension
+from kassa.subscriptions.describe import fee_comment
+from kassa.subscriptions.plans import fee_at, fee_history
+from kassa.subscriptions.proration import prorated_micros
+from kassa.subscriptions.schedule import Grid, grid_of, next_charge_at, segment_end
+
+DEFAULT_BATCH = 500
+
+
+@dataclass(slots=True)
+class Payer:
+    """A customer whose row this transaction holds, and which of its fees may post now."""
+
+    id: int
+    currency: str
+    exponent: int
+    balance: int
+    grid: Grid
+    # In-advance segments and one-time fees are posted when due before this instant (the end
+    # of the period they are billed in), in-arrears segments when they end by ``arrears_until``.
+    advance_before: datetime
+    arrears_until: datetime | None = None
+    period_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """A customer's period being closed (``kassa.billing.close``), its row locked."""
+
+    customer_id: int
+    currency: str
+    exponent: int
+    balance: int
+    kind: str
+    zone: str
+    anchor: date
+    end: datetime
+    period_id: int
+
+
+@dataclass(slots=True)
+class _Sub:
+    id: int
+    customer_id: int
+    account: str | None
+    plan_id: int
+    plan_name: str
+    charged: str
+    prorate: bool
+    periodic_fee: int
+    activation_fee: int
+    cancellation_fee: int
+    starts_at: datetime
+    ends_at: datetime | None
+    commitment_ends_at: datetime
+    charged_through: datetime
+    activation_charged: bool
+    cancellation_charged: bool
+
+
+@dataclass(slots=True)
+class _Fee:
+    sub: _Sub
+    kind: FeeKind
+    start: datetime
+    end: datetime
+    amount: int
+    full: int
+    comment: str
+
+
+@dataclass
+class PostResult:
+    customers: int = 0
+    fees_posted: int = 0
+    last_customer_id: int | None = None
+    balances: dict[int, int] = field(default_factory=dict)
+
+
+def external_id(subscription_id: int, kind: str, start: datetime) -> str:
+    return f"subscription:{subscription_id}:{kind}:{start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+
+
+_SUB_COLUMNS = (
+    Subscription.id,
+    Subscription.customer_id,
+    Account.identifier,
+    Subscription.plan_id,
+    SubscriptionPlan.name,
+    SubscriptionPlan.charged,
+    SubscriptionPlan.prorate,
+    SubscriptionPlan.periodic_fee_micros,
+    SubscriptionPlan.activation_fee_micros,
+    SubscriptionPlan.cancellation_fee_micros,
+    Subscription.starts_at,
+    Subscription.ends_at,
+    Subscription.commitment_ends_at,
+    Subscription.charged_through,
+    Subscription.activation_charged,
+    Subscription.cancellation_charged,
+)
+
+
+def _subscriptions(
+    session: Session, customer_ids: list[int], *where: ColumnElement[bool]
+) -> list[_Sub]:
+    rows = (
+        session.connection()
+        .execute(
+            select(*_SUB_COLUMNS)
+            .join(SubscriptionPlan, SubscriptionPlan.id == Subscription.plan_id)
+            .outerjoin(Account, Account.id == Subscription.account_id)
+            .where(among(session, Subscription.customer_id, customer_ids), *where)
+            .order_by(Subscription.customer_id, Subscription.id)
+        )
+        .tuples()
+        .all()
+    )
+    return [
+        _Sub(
+            *row[:10],
+            starts_at=as_utc(row[10]),
+            ends_at=as_utc(row[11]) if row[11] is not None else None,
+            commitment_ends_at=as_utc(row[12]),
+            charged_through=as_utc(row[13]),
+            activation_charged=bool(row[14]),
+            cancellation_charged=bool(row[15]),
+        )
+        for row in rows
+    ]
+
+
+def _periodic(
+    sub: _Sub, payer: Payer, history: list[tuple[datetime, int]], as_of: datetime
+) -> list[_Fee]:
+    fees: list[_Fee] = []
+    start = sub.charged_through
+    in_advance = sub.charged == FeeCharging.IN_ADVANCE
+    while sub.ends_at is None or start < sub.ends_at:
+        end = segment_end(payer.grid, start, sub.ends_at)
+        if in_advance:
+            due = start <= as_of and start < payer.advance_before
+        else:
+            due = payer.arrears_until is not None and end <= payer.arrears_until
+        if not due:
+            break
+        full = fee_at(history, start, sub.periodic_fee)
+        whole = payer.grid.whole_period_around(start)
+        amount = prorated_micros(full, whole, (start, end), payer.exponent) if sub.prorate else full
+        comment = fee_comment(
+            plan_name=sub.plan_name,
+            account=sub.account,
+            kind=FeeKind.PERIODIC,
+            start=start,
+            end=end,
+            zone=payer.grid.zone,
+            whole=whole if sub.prorate else None,
+            period_kind=payer.grid.kind,
+        )
+        fees.append(_Fee(sub, FeeKind.PERIODIC, start, end, amount, full, comment))
+        start = end
+    sub.charged_through = start
+    return fees
+
+
+def _unused(sub: _Sub, payer: Payer, posted: list[tuple[datetime, datetime, int]]) -> list[_Fee]:
+    """The credit of the periodic fees posted for time after the subscription's end."""
+    assert sub.ends_at is not None
+    fees: list[_Fee] = []
+    if sub.prorate:
+        for start, end, full in posted:
+            cut = max(start, sub.ends_at)
+            if end <= cut:
+                continue
+            whole = payer.grid.whole_period_around(start)
+            comment = fee_comment(
+                plan_name=sub.plan_name,
+                account=sub.account,
+                kind=FeeKind.UNUSED,
+                start=cut,
+                end=end,
+                zone=payer.grid.zone,
+                whole=whole,
+                period_kind=payer.grid.kind,
+            )
+            amount = prorated_micros(full, whole, (cut, end), payer.exponent)
+            fees.append(_Fee(sub, FeeKind.UNUSED, cut, end, amount, full, comment))
+    sub.charged_through = sub.ends_at
+    return fees
+
+
+def _one_time(sub: _Sub, payer: Payer, kind: FeeKind, at: datetime, amount: int) -> _Fee:
+    comment = fee_comment(
+        plan_name=sub.plan_name,
+        account=sub.account,
+        kind=kind,
+        start=at,
+        end=at,
+        zone=payer.grid.zone,
+    )
+    return _Fee(sub, kind, at, at, amount, amount, comment)
+
+
+def _due(
+    sub: _Sub,
+    payer: Payer,
+    history: list[tuple[datetime, int]],
+    as_of: datetime,
+    posted: list[tuple[datetime, datetime, int]],
+) -> list[_Fee]:
+    """The fees of ``sub`` due now, oldest first; moves ``sub`` on past them."""
+    fees: list[_Fee] = []
+    if (
+        not sub.activation_charged
+        and sub.starts_at <= as_of
+        and (sub.starts_at < payer.advance_before)
+    ):
+        if sub.activation_fee > 0:
+            fees.append(
+                _one_time(sub, payer, FeeKind.ACTIVATION, sub.starts_at, sub.activation_fee)
+            )
+        sub.activation_charged = True
+    fees.extend(_periodic(sub, payer, history, as_of))
+    ends_at = sub.ends_at
+    if ends_at is not None and ends_at <= as_of and ends_at < payer.advance_before:
+        if sub.charged_through > ends_at:
+            fees.extend(_unused(sub, payer, posted))
+        if not sub.cancellation_charged and ends_at < sub.commitment_ends_at:
+            if sub.cancellation_fee > 0:
+                fees.append(
+                    _one_time(sub, payer, FeeKind.CANCELLATION, ends_at, sub.cancellation_fee)
+                )
+            sub.cancellation_charged = True
+    return fees
+
+
+def _posted_periodic(
+    session: Session, subs: list[_Sub], as_of: datetime
+) -> dict[int, list[tuple[datetime, datetime, int]]]:
+    """The periodic fees posted past the end of those subscriptions that ended by ``as_of``
+    while charged beyond it (an in-advance period cut short)."""
+    ids = [s.id for s in subs if s.ends_at is not None and s.ends_at <= as_of < s.charged_through]
+    posted: dict[int, list[tuple[datetime, datetime, int]]] = defaultdict(list)
+    if not ids:
+        return posted
+    rows = session.execute(
+        select(
+            SubscriptionFee.subscription_id,
+            SubscriptionFee.period_start,
+            SubscriptionFee.period_end,
+            SubscriptionFee.full_fee_micros,
+        )
+        .join(Subscription, Subscription.id == SubscriptionFee.subscription_id)
+        .where(
+            SubscriptionFee.subscription_id.in_(ids),
+            SubscriptionFee.kind == FeeKind.PERIODIC,
+            SubscriptionFee.period_end > Subscription.ends_at,
+        )
+        .order_by(SubscriptionFee.period_start)
+    ).all()
+    for sub_id, start, end, full in rows:
+        posted[sub_id].append((as_utc(start), as_utc(end), int(full)))
+    return posted
+
+
+def _post(
+    session: Session, payers: dict[int, Payer], subs: list[_Sub], as_of: datetime, now: datetime
+) -> PostResult:
+    """Post what ``subs`` owe by ``as_of``, their customers' rows held; moves them on."""
+    result = PostResult()
+    if not subs:
+        return result
+    histories = fee_history(session, sorted({s.plan_id for s in subs}))
+    posted = _posted_periodic(session, subs, as_of)
+    fees: list[_Fee] = []
+    for sub in subs:
+        fees.extend(
+            _due(sub, payers[sub.customer_id], histories[sub.plan_id], as_of, posted[sub.id])
+        )
+    entries: list[NewEntry] = []
+    for fee in fees:
+        if fee.amount == 0:
+            continue
+        payer = payers[fee.sub.customer_id]
+        entries.append(
+            NewEntry(
+                customer_id=payer.id,
+                entry_type=EntryType.MANUAL_CREDIT
+                if fee.kind is FeeKind.UNUSED
+                else EntryType.SUBSCRIPTION,
+                amount_micros=fee.amount,
+                currency=payer.currency,
+                exponent=payer.exponent,
+                visible_comment=fee.comment,
+                user_id=None,
+                billing_period_id=payer.period_id,
+                external_id=external_id(fee.sub.id, fee.kind, fee.start),
+            )
+        )
+    entry_ids: dict[str, int] = {}
+    if entries:
+        before = session.connection().execute(select(func.max(LedgerEntry.id))).scalar() or 0
+        result.balances = append_entries(
+            session,
+            entries,
+            balances={p.id: p.balance for p in payers.values()},
+            created_at=now,
+        )
+        entry_ids = {
+            str(key): int(entry_id)
+            for entry_id, key in session.connection().execute(
+                select(LedgerEntry.id, LedgerEntry.external_id).where(
+                    LedgerEntry.id > before,
+                    among(
+                        session, LedgerEntry.customer_id, sorted({e.customer_id for e in entries})
+                    ),
+                    LedgerEntry.external_id.is_not(None),
+                )
+            )
+        }
+    insert_many(
+        session,
+        SubscriptionFee,
+        [
+            {
+                "subscription_id": fee.sub.id,
+                "customer_id": fee.sub.customer_id,
+                "kind": fee.kind.value,
+                "period_start": fee.start,
+                "period_end": fee.end,
+                "amount_micros": fee.amount,
+                "full_fee_micros": fee.full,
+                "ledger_entry_id": entry_ids.get(external_id(fee.sub.id, fee.kind, fee.start)),
+                "created_at": now,
+            }
+            for fee in fees
+        ],
+    )
+    update_many(
+        session,
+        Subscription,
+        [
+            {
+                "id": sub.id,
+                "charged_through": sub.charged_through,
+                "activation_charged": sub.activation_charged,
+                "cancellation_charged": sub.cancellation_charged,
+                "next_charge_at": next_charge_at(
+                    charged=sub.charged,
+                    starts_at=sub.starts_at,
+                    ends_at=sub.ends_at,
+                    charged_through=sub.charged_through,
+                    commitment_ends_at=sub.commitment_ends_at,
+                    activation_charged=sub.activation_charged,
+                    cancellation_charged=sub.cancellation_charged,
+                ),
+                "updated_at": now,
+            }
+            for sub in subs
+        ],
+    )
+    result.fees_posted = len(fees)
+    advance = sorted(
+        {f.sub.customer_id for f in fees if f.kind is not FeeKind.UNUSED and f.amount > 0}
+    )
+    if advance:
+        suspension.suspend_unfunded(session, advance)
+    return result
+
+
+_PAYER_COLUMNS = (
+    Customer.id,
+    Customer.currency,
+    Customer.balance_micros,
+    Customer.status,
+    Customer.billing_period,
+    Customer.billing_timezone,
+    Customer.billing_anchor_date,
+    Customer.period_end_at,
+    Customer.created_at,
+)
+
+
+def post_locked(
+    session: Session,
+    customer_ids: Sequence[int],
+    as_of: datetime,
+    *,
+    subscription_ids: Sequence[int] | None = None,
+    anytime: bool = False,
+    now: datetime | None = None,
+) -> PostResult:
+    """Lock these customers' rows (ascending ids) and post their subscriptions' fees due by
+    ``as_of`` (only those of ``subscription_ids`` if given). A customer whose open period has
+    ended waits for the close that bills it, unless ``anytime`` (a credit due now)."""
+    now = now or utcnow()
+    ids = sorted(set(customer_ids))
+    result = PostResult()
+    if not ids:
+        return result
+    rows = lock_customer_rows(session, _PAYER_COLUMNS, among(session, Customer.id, ids))
+    payers: dict[int, Payer] = {}
+    for cid, currency, balance, status, kind, zone, anchor, period_end, created_at in rows:
+        period_end = as_utc(period_end)
+        if status == CustomerStatus.CLOSED or (period_end <= now and not anytime):
+            continue
+        payers[cid] = Payer(
+            cid,
+            currency,
+            currency_exponent(session, currency),
+            int(balance),
+            grid_of(kind, zone, anchor, as_utc(created_at)),
+            advance_before=period_end,
+        )
+    result.customers = len(payers)
+    result.last_customer_id = ids[-1]
+    if not payers:
+        return result
+    where: list[ColumnElement[bool]] = [Subscription.next_charge_at <= as_of]
+    if subscription_ids is not None:
+        where.append(Subscription.id.in_(sorted(set(subscription_ids))))
+    subs = _subscriptions(session, sorted(payers), *where)
+    posted = _post(session, payers, subs, as_of, now)
+    posted.customers, posted.last_customer_id = result.customers, result.last_customer_id
+    return posted
+
+
+def due_customer_ids(
+    session: Session, as_of: datetime, *, after: int | None, limit: int, now: datetime
+) -> list[int]:
+    """Up to ``limit`` customers (ascending ids after ``after``) with a fee due by ``as_of``
+    that may post now: their open period has not ended."""
+    return list(
+        session.scalars(
+            select(Subscription.customer_id)
+            .join(Customer, Customer.id == Subscription.customer_id)
+            .where(
+                Subscription.next_charge_at <= as_of,
+                Customer.period_end_at > now,
+                Customer.status != CustomerStatus.CLOSED,
+                Subscription.customer_id > after if after is not None else true(),
+            )
+            .group_by(Subscription.customer_id)
+            .order_by(Subscription.customer_id)
+            .limit(limit)
+        )
+    )
+
+
+def post_due_fees(
+    session: Session,
+    as_of: datetime,
+    *,
+    customer_ids: Sequence[int] | None = None,
+    after: int | None = None,
+    limit: int = DEFAULT_BATCH,
+    now: datetime | None = None,
+) -> PostResult:
+    """Post the fees due by ``as_of`` of ``customer_ids``, or of the next ``limit`` customers
+    after ``after`` that have some (``last_customer_id`` says where to go on from; None when
+    there were none left)."""
+    now = now or utcnow()
+    if customer_ids is None:
+        customer_ids = due_customer_ids(session, as_of, after=after, limit=limit, now=now)
+        if not customer_ids:
+            return PostResult()
+    return post_locked(session, customer_ids, as_of, now=now)
+
+
+def post_for_close(
+    session: Session, closing: Sequence[Closing], as_of: datetime, now: datetime
+) -> dict[int, int]:
+    """Post, inside the close of these customers' periods (their rows held), the fees billed
+    in those periods: in-arrears segments ending by the period's end, in-advance segments and
+    one-time fees due by ``as_of`` before it. Returns the balances after, of those posted to."""
+    if not closing:
+        return {}
+    payers = {
+        c.customer_id: Payer(
+            c.customer_id,
+            c.currency,
+            c.exponent,
+            c.balance,
+            Grid(c.kind, c.zone, c.anchor),
+            advance_before=c.end,
+            arrears_until=c.end,
+            period_id=c.period_id,
+        )
+        for c in closing
+    }
+    unfinished: ColumnElement[bool] = or_(
+        Subscription.ends_at.is_(None), Subscription.charged_through < Subscription.ends_at
+    )
+    subs = _subscriptions(
+        session,
+        sorted(payers),
+        or_(
+            Subscription.next_charge_at <= as_of,
+            and_(SubscriptionPlan.charged == FeeCharging.IN_ARREARS, unfinished),
+        ),
+        Subscription.starts_at <= as_of,
+    )
+    return _post(session, payers, subs, as_of, now).balances
