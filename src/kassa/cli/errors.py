@@ -53,6 +53,11 @@ OPTION_FOR_FIELD = {
     "prorate": "--prorate",
     "minimum_periods": "--minimum-periods",
     "cancellation_fee": "--cancellation-fee",
+    "plan_id": "--plan",
+    "account_id": "--account",
+    "starts_at": "--starts-at",
+    "ends_at": "--ends-at",
+    "at": "--at",
 }
 
 

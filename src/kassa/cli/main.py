@@ -14,6 +14,7 @@ from kassa.cli import (
     plans,
     products,
     serve,
+    subscriptions,
     tariffs,
     tokens,
     transactions,
@@ -73,5 +74,6 @@ app.add_typer(transactions.app, name="transactions")
 app.add_typer(tariffs.app, name="tariffs")
 app.add_typer(products.app, name="products")
 app.add_typer(plans.app, name="plans")
+app.add_typer(subscriptions.app, name="subscriptions")
 app.command("bill-run")(billing.bill_run)
 app.add_typer(notifications.app, name="notifications")
