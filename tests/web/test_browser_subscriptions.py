@@ -39,7 +39,7 @@ def test_make_a_plan_subscribe_see_the_fee_and_cancel(admin_page: Any, db: Datab
     expect(section.locator("tbody tr")).to_have_count(1)
     expect(section.locator("tbody tr")).to_contain_text("Active")
 
-    section.get_by_role("link", name=re.compile("Fees of subscription")).click()
+    section.get_by_role("link", name="Fibre 300").click()
     expect(page).to_have_url(re.compile(rf"/customers/{customer}/subscriptions/\d+$"))
     fees = page.locator("#fees")
     expect(fees).to_contain_text("Activation fee")

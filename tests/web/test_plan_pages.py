@@ -108,7 +108,7 @@ def test_edit_a_plan_and_see_its_fee_history(web: TestClient, db: Database) -> N
     plan_id = add_plan(db, activation_fee="5")
     page = web.get(f"/plans/{plan_id}").text
     assert input_value(page, "periodic_fee") == "29.99"
-    assert input_value(page, "activation_fee") == "5"
+    assert input_value(page, "activation_fee") == "5.00"
     assert "Periodic fee history" in page
     answer = post(web, f"/plans/{plan_id}", f"/plans/{plan_id}", {**FORM, "periodic_fee": "31.50"})
     assert answer.status_code == 303, answer.text

@@ -109,6 +109,10 @@ def _form_context(
     }
     if plan is not None:
         exponent = currency_exponent(session, plan.currency)
+        if not form.errors and not form.message:
+            # The stored fees as the plan's currency writes them: 31.50, not 31.5.
+            for fee in plans.FEES:
+                form.values[fee] = format_micros(getattr(plan, f"{fee}_micros"), exponent)
         history = plans.fee_history(session, [plan.id])[plan.id]
         context["subscriptions"] = plans.subscription_counts(session, [plan.id]).get(plan.id, 0)
         context["fees"] = [(at, format_micros(fee, exponent)) for at, fee in reversed(history)]
