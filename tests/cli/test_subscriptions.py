@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from kassa.db.engine import Database
 from kassa.db.models import Subscription
 from tests.cli.conftest import Kassa
 from tests.cli.test_accounts import add_customer
 from tests.when import iso, period_end
+
+# Subscriptions follow the customer's billing calendar from the moment it was created.
+pytestmark = pytest.mark.calendar
 
 
 def _plan(kassa: Kassa, name: str = "Fibre 300", currency: str = "USD") -> str:

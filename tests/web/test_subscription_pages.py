@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from kassa.auth.actor import SYSTEM
@@ -18,6 +19,9 @@ from tests.web.conftest import csrf_of, make_user, web_login
 from tests.web.helpers import add_customer, field_error
 from tests.web.test_plan_pages import add_plan
 from tests.when import period_end
+
+# Subscriptions follow the customer's billing calendar from the moment it was created.
+pytestmark = pytest.mark.calendar
 
 
 def post(web: TestClient, page: str, url: str, data: dict[str, Any]) -> Any:
