@@ -27,12 +27,13 @@ from kassa.billing.drafts import Draft, DueCustomer, Sums
 from kassa.billing.issuing import draft, issue
 from kassa.core import periods
 from kassa.core.clock import utcnow
-from kassa.core.vocabulary import CustomerStatus
+from kassa.core.vocabulary import CustomerStatus, EntryType
 from kassa.currencies.service import currency_exponent
 from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
 from kassa.ledger.entries import append_entries
 from kassa.ledger.locks import lock_customer_rows
+from kassa.subscriptions.fees import Closing, post_for_close
 
 # How long a batch waits for a customer's row that another transaction holds (on PostgreSQL):
 # a real-time call holds it for milliseconds, another run's batch for well under a second. A
@@ -49,6 +50,14 @@ _DESTINATION = case(
     (
         LedgerEntry.unit == literal_column(f"'{DESTINATION_UNIT.value}'"),
         func.coalesce(LedgerEntry.rate_prefix, _NONE),
+    ),
+    else_=_NONE,
+)
+# A subscription fee is a line of its own, described by its entry (the plan and its dates).
+_FEE = case(
+    (
+        LedgerEntry.type == literal_column(f"'{EntryType.SUBSCRIPTION.value}'"),
+        LedgerEntry.visible_comment,
     ),
     else_=_NONE,
 )
@@ -151,7 +160,7 @@ def close_batch(
             return result
         classes = _classes(session, {c.class_id for c in due})
         while due:
-            _close_round(session, due, classes, run_id, number_format, user_id, result)
+            _close_round(session, due, classes, as_of, run_id, number_format, user_id, result)
             due = [c for c in due if c.end <= as_of]
             if due and result.periods_closed + len(due) > max_periods:
                 result.unfinished = [c.id for c in due]
@@ -163,6 +172,7 @@ def _close_round(
     session: Session,
     due: list[DueCustomer],
     classes: dict[int, CustomerClass],
+    as_of: datetime,
     run_id: int | None,
     number_format: str,
     user_id: int | None,
@@ -201,6 +211,7 @@ def _close_round(
     )
     period_ids = list(period_of.values())
     result.periods_closed += len(period_ids)
+    _post_fees(session, due, period_of, as_of, now)
     session.connection().execute(
         update(LedgerEntry)
         .where(
@@ -214,7 +225,7 @@ def _close_round(
     groups: dict[int, list[Sums]] = defaultdict(list)
     # Reached through the period's customer, so the (customer_id, billing_period_id) index
     # finds the entries: a filter on billing_period_id alone would scan the whole ledger.
-    for period_id, service, entry_type, unit, prefix, count, total, units, description in (
+    for period_id, service, entry_type, unit, prefix, fee, count, total, units, description in (
         session.connection()
         .execute(
             select(
@@ -223,6 +234,7 @@ def _close_round(
                 LedgerEntry.type,
                 _UNIT,
                 _DESTINATION,
+                _FEE,
                 func.count(),
                 func.sum(LedgerEntry.amount_micros),
                 func.sum(LedgerEntry.units),
@@ -235,8 +247,12 @@ def _close_round(
             )
             .where(among(session, BillingPeriod.id, period_ids))
             # Grouped in the order of the output: one sort does both.
-            .group_by(BillingPeriod.id, LedgerEntry.type, LedgerEntry.service, _UNIT, _DESTINATION)
-            .order_by(BillingPeriod.id, LedgerEntry.type, LedgerEntry.service, _UNIT, _DESTINATION)
+            .group_by(
+                BillingPeriod.id, LedgerEntry.type, LedgerEntry.service, _UNIT, _DESTINATION, _FEE
+            )
+            .order_by(
+                BillingPeriod.id, LedgerEntry.type, LedgerEntry.service, _UNIT, _DESTINATION, _FEE
+            )
         )
         .all()
     ):
@@ -250,7 +266,7 @@ def _close_round(
                 None if units is None else int(units),
                 unit or None,
                 prefix if voice else None,
-                description if voice else None,
+                description if voice else fee or None,
             )
         )
     later = dict(
@@ -288,6 +304,25 @@ def _close_round(
         created_at=now,
         also_set=[{"id": c.id, "period_start_at": c.start, "period_end_at": c.end} for c in due],
     )
+    for c in due:
+        c.balance = balances.get(c.id, c.balance)
+
+
+def _post_fees(
+    session: Session,
+    due: list[DueCustomer],
+    period_of: dict[int, int],
+    as_of: datetime,
+    now: datetime,
+) -> None:
+    """The subscription fees these periods bill, posted on them before their invoices are
+    drafted. A closed customer is charged no more."""
+    closing = [
+        Closing(c.id, c.currency, c.exponent, c.balance, c.kind, c.zone, c.anchor, c.end, pid)
+        for c in due
+        if (pid := period_of.get(c.id)) is not None and c.status != CustomerStatus.CLOSED
+    ]
+    balances = post_for_close(session, closing, as_of, now)
     for c in due:
         c.balance = balances.get(c.id, c.balance)
 

@@ -39,7 +39,8 @@ class Sums(NamedTuple):
     # Rated usage only: the units summed and what they count; None for money usage.
     units: int | None
     unit: str | None
-    # Voice only (kassa.billing.destinations): the rates' prefix and a description of one.
+    # Voice only (kassa.billing.destinations): the rates' prefix and a description of one;
+    # a subscription fee's description is its entry's (the plan and the dates it covers).
     prefix: str | None
     description: str | None
 

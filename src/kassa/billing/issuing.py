@@ -25,6 +25,9 @@ from kassa.db.models import BillingPeriod, CustomerClass, Invoice, InvoiceLine
 from kassa.events.outbox import Event, emit_many
 from kassa.ledger.entries import NewEntry
 
+# What an invoice line's description holds (invoice_lines.description).
+DESCRIPTION_LENGTH = 200
+
 CREDIT_TYPES = (EntryType.PAYMENT,)
 ENTRY_LABELS: dict[str, str] = {
     EntryType.USAGE: "usage",
@@ -75,6 +78,8 @@ def draft(
             description = line_description(service, entry_type)
             if prefix is not None:
                 description = usage_description(description, prefix, rate_description)
+            elif entry_type == EntryType.SUBSCRIPTION and rate_description:
+                description = rate_description[:DESCRIPTION_LENGTH]
             if units is None and prefix is None:
                 lines.append((len(lines) + 1, description, service, entry_type, count, amount))
             else:

@@ -37,6 +37,7 @@ from kassa.core.errors import NotFound, ValidationFailed
 from kassa.core.vocabulary import BillingRunStatus, BillingRunTrigger
 from kassa.db.engine import Database
 from kassa.db.models import AppSetting, BillingRun, Customer
+from kassa.subscriptions.runs import post_all_due
 
 # Customers per batch: each batch is one transaction, or more for customers far behind.
 DEFAULT_BATCH = 500
@@ -194,14 +195,21 @@ def carry_out(
     """Close the run's periods and apply collection, in short transactions of its own. With
     ``stop`` set, the run ends ``interrupted`` after its current transaction."""
     tally = CloseResult()
-    try:
-        if not _close_periods(db, run, tally, batch_size, progress, stop) or _stopped(stop):
-            return _ended(db, run, tally, BillingRunStatus.INTERRUPTED, STOPPED_ON_SHUTDOWN)
 
-        def renewed(session: Session) -> bool:
-            # Collection may take a while: each of its batches keeps the run alive.
-            renew_lease(session, run.id, utcnow() + run.lease)
-            return not _stopped(stop)
+    def renewed(session: Session) -> bool:
+        # Fee posting and collection may take a while: each batch keeps the run alive.
+        renew_lease(session, run.id, utcnow() + run.lease)
+        return not _stopped(stop)
+
+    try:
+        # Subscription fees due in the open periods first, then those of the periods being
+        # closed (posted by the close, on their periods), then those of the periods it opened.
+        fees = post_all_due(db, run.as_of, batch_size=batch_size, in_each_batch=renewed)
+        if not fees.complete or not _close_periods(db, run, tally, batch_size, progress, stop):
+            return _ended(db, run, tally, BillingRunStatus.INTERRUPTED, STOPPED_ON_SHUTDOWN)
+        fees = post_all_due(db, run.as_of, batch_size=batch_size, in_each_batch=renewed)
+        if not fees.complete or _stopped(stop):
+            return _ended(db, run, tally, BillingRunStatus.INTERRUPTED, STOPPED_ON_SHUTDOWN)
 
         collected = run_collection(db, run.as_of, batch_size=batch_size, in_each_batch=renewed)
         if not collected.complete:

@@ -22,8 +22,11 @@ _ONE_SECOND = timedelta(seconds=1)
 DASH = "\N{EN DASH}"
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _day(value: date, year: bool = True) -> str:
-    text = f"{value.day} {value.strftime('%b')}"
+    text = f"{value.day} {_MONTHS[value.month - 1]}"
     return f"{text} {value.year}" if year else text
 
 

@@ -43,7 +43,7 @@ from kassa.subscriptions import suspension
 from kassa.subscriptions.describe import fee_comment
 from kassa.subscriptions.plans import fee_at, fee_history
 from kassa.subscriptions.proration import prorated_micros
-from kassa.subscriptions.schedule import Grid, grid_of, next_charge_at, segment_end
+from kassa.subscriptions.schedule import Grid, grid_of, next_charge_at
 
 DEFAULT_BATCH = 500
 
@@ -109,6 +109,10 @@ class _Fee:
     full: int
     comment: str
 
+    @property
+    def key(self) -> str:
+        return external_id(self.sub.id, self.kind, self.start)
+
 
 @dataclass
 class PostResult:
@@ -119,7 +123,9 @@ class PostResult:
 
 
 def external_id(subscription_id: int, kind: str, start: datetime) -> str:
-    return f"subscription:{subscription_id}:{kind}:{start.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    """The ledger's key of a fee: ``subscription:7:periodic:2027-03-01T00:00:00Z``."""
+    moment = start.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return f"subscription:{subscription_id}:{kind}:{moment}"
 
 
 _SUB_COLUMNS = (
@@ -178,7 +184,8 @@ def _periodic(
     start = sub.charged_through
     in_advance = sub.charged == FeeCharging.IN_ADVANCE
     while sub.ends_at is None or start < sub.ends_at:
-        end = segment_end(payer.grid, start, sub.ends_at)
+        whole = payer.grid.whole_period_around(start)
+        end = whole[1] if sub.ends_at is None or whole[1] < sub.ends_at else sub.ends_at
         if in_advance:
             due = start <= as_of and start < payer.advance_before
         else:
@@ -186,7 +193,6 @@ def _periodic(
         if not due:
             break
         full = fee_at(history, start, sub.periodic_fee)
-        whole = payer.grid.whole_period_around(start)
         amount = prorated_micros(full, whole, (start, end), payer.exponent) if sub.prorate else full
         comment = fee_comment(
             plan_name=sub.plan_name,
@@ -280,7 +286,11 @@ def _posted_periodic(
 ) -> dict[int, list[tuple[datetime, datetime, int]]]:
     """The periodic fees posted past the end of those subscriptions that ended by ``as_of``
     while charged beyond it (an in-advance period cut short)."""
-    ids = [s.id for s in subs if s.ends_at is not None and s.ends_at <= as_of < s.charged_through]
+    ids = [
+        s.id
+        for s in subs
+        if s.ends_at is not None and s.ends_at <= as_of and s.charged_through > s.ends_at
+    ]
     posted: dict[int, list[tuple[datetime, datetime, int]]] = defaultdict(list)
     if not ids:
         return posted
@@ -318,8 +328,9 @@ def _post(
         fees.extend(
             _due(sub, payers[sub.customer_id], histories[sub.plan_id], as_of, posted[sub.id])
         )
+    keys = [fee.key for fee in fees]
     entries: list[NewEntry] = []
-    for fee in fees:
+    for fee, key in zip(fees, keys, strict=True):
         if fee.amount == 0:
             continue
         payer = payers[fee.sub.customer_id]
@@ -335,7 +346,7 @@ def _post(
                 visible_comment=fee.comment,
                 user_id=None,
                 billing_period_id=payer.period_id,
-                external_id=external_id(fee.sub.id, fee.kind, fee.start),
+                external_id=key,
             )
         )
     entry_ids: dict[str, int] = {}
@@ -371,10 +382,10 @@ def _post(
                 "period_end": fee.end,
                 "amount_micros": fee.amount,
                 "full_fee_micros": fee.full,
-                "ledger_entry_id": entry_ids.get(external_id(fee.sub.id, fee.kind, fee.start)),
+                "ledger_entry_id": entry_ids.get(key),
                 "created_at": now,
             }
-            for fee in fees
+            for fee, key in zip(fees, keys, strict=True)
         ],
     )
     update_many(
@@ -522,7 +533,7 @@ def post_for_close(
             c.currency,
             c.exponent,
             c.balance,
-            Grid(c.kind, c.zone, c.anchor),
+            grid_of(c.kind, c.zone, c.anchor, c.end),
             advance_before=c.end,
             arrears_until=c.end,
             period_id=c.period_id,

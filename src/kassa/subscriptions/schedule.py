@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from kassa.core import periods
+from kassa.core.periods import BillingPeriod
 from kassa.core.vocabulary import FeeCharging
+
+# The kinds of period whose boundaries depend on the customer's anchor; the others' do not,
+# so their grids are one per kind and zone, and so are the periods cached for them.
+_ANCHORED = {BillingPeriod.MONTHLY_ANNIVERSARY.value, BillingPeriod.THIRTY_DAYS.value}
+_ANY_ANCHOR = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -24,20 +31,22 @@ class Grid:
     anchor: date
 
     def boundary_after(self, moment: datetime) -> datetime:
-        return periods.boundary_after(self.kind, self.zone, self.anchor, moment)
+        return self.whole_period_around(moment)[1]
 
     def whole_period_around(self, moment: datetime) -> tuple[datetime, datetime]:
-        return periods.whole_period_around(self.kind, self.zone, self.anchor, moment)
+        return _whole_period_around(self, moment)
+
+
+@lru_cache(maxsize=8192)
+def _whole_period_around(grid: Grid, moment: datetime) -> tuple[datetime, datetime]:
+    # A run posts the fees of many customers for periods starting at the same instants.
+    return periods.whole_period_around(grid.kind, grid.zone, grid.anchor, moment)
 
 
 def grid_of(kind: str, zone: str, anchor: date | None, created_at: datetime) -> Grid:
+    if kind not in _ANCHORED:
+        return Grid(kind, zone, _ANY_ANCHOR)
     return Grid(kind, zone, anchor or periods.anchor_day(created_at, zone))
-
-
-def segment_end(grid: Grid, start: datetime, ends_at: datetime | None) -> datetime:
-    """The end of the fee segment starting at ``start``."""
-    boundary = grid.boundary_after(start)
-    return boundary if ends_at is None or boundary < ends_at else ends_at
 
 
 def commitment_end(grid: Grid, starts_at: datetime, minimum_periods: int) -> datetime:
