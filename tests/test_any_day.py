@@ -4,7 +4,8 @@ Those tests are marked ``calendar``. Each chosen day runs them in a pytest of th
 ``--clock-at``, which starts Kassa's clock (``kassa.core.clock.utcnow``, the only place Kassa
 reads the time; the databases' clocks are never consulted) at that instant. The days are the
 ones where a test that assumed "today" would go wrong: the last day of a month late in the
-evening, 29 February, the day Europe springs forward, and a year's last days.
+evening, 29 February, the nights the clocks of New York and Prague spring forward and fall
+back (each instant inside the hour that is skipped or repeated there), and a year's last days.
 """
 
 from __future__ import annotations
@@ -20,7 +21,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DAYS = {
     "month's last day, late": "2027-01-31T23:40:00Z",
     "29 February": "2028-02-29T12:00:00Z",
+    # 01:30 in Prague, half an hour before 02:00 CET becomes 03:00 CEST.
     "Europe springs forward": "2027-03-28T00:30:00Z",
+    # 02:30 CEST in Prague, the first time round: at 03:00 CEST the clock goes back to 02:00 CET.
+    "Europe falls back": "2027-10-31T00:30:00Z",
+    # 01:30 EST in New York, half an hour before 02:00 EST becomes 03:00 EDT.
+    "New York springs forward": "2027-03-14T06:30:00Z",
+    # 01:30 EDT in New York, the first time round: at 02:00 EDT the clock goes back to 01:00 EST.
+    "New York falls back": "2027-11-07T05:30:00Z",
     # Daily periods of a few days' run end in two years: two series of invoice numbers.
     "a year's last days": "2027-12-30T12:00:00Z",
 }

@@ -48,6 +48,17 @@ OPTION_FOR_FIELD = {
     "product_id": "--product",
     "max_sessions": "--max-sessions",
     "reason": "--reason",
+    "periodic_fee": "--periodic-fee",
+    "activation_fee": "--activation-fee",
+    "charged": "--charged",
+    "prorate": "--prorate",
+    "minimum_periods": "--minimum-periods",
+    "cancellation_fee": "--cancellation-fee",
+    "plan_id": "--plan",
+    "account_id": "--account",
+    "starts_at": "--starts-at",
+    "ends_at": "--ends-at",
+    "at": "--at",
 }
 
 

@@ -14,8 +14,10 @@ from kassa.cli import (
     db,
     invoices,
     notifications,
+    plans,
     products,
     serve,
+    subscriptions,
     tariffs,
     tokens,
     transactions,
@@ -75,6 +77,8 @@ app.add_typer(accounts.app, name="accounts")
 app.add_typer(transactions.app, name="transactions")
 app.add_typer(tariffs.app, name="tariffs")
 app.add_typer(products.app, name="products")
+app.add_typer(plans.app, name="plans")
+app.add_typer(subscriptions.app, name="subscriptions")
 app.command("bill-run")(billing.bill_run)
 app.add_typer(notifications.app, name="notifications")
 app.add_typer(invoices.app, name="invoices")

@@ -70,6 +70,8 @@ class ConfigPages(Generic[Item]):
     service_options: Callable[[Request], dict[str, Any]] = _nothing
     # Who may add, change and delete (everyone signed in reads): the Configurer by default.
     changer: Any = Configurer
+    # More for list.html from the request (a page of a paged list): (request, session) -> context.
+    list_page: Callable[[Request, Session], dict[str, Any]] = _nothing
 
 
 def config_router(pages: ConfigPages[Any]) -> APIRouter:
@@ -118,7 +120,7 @@ def config_router(pages: ConfigPages[Any]) -> APIRouter:
     @router.get(path, response_class=HTMLResponse)
     def listing(request: Request, _: Actor = Reader) -> Response:
         with database(request).reading() as session:
-            context = pages.list_context(session)
+            context = pages.list_context(session) | pages.list_page(request, session)
         return render(request, list_template, context)
 
     changer = pages.changer

@@ -32,6 +32,7 @@ CONFLICT_FIELDS = {
     "class_currency_conflict": "currency",
     "tariff_name_taken": "name",
     "product_name_taken": "name",
+    "plan_name_taken": "name",
 }
 
 # Field names the services give per list item ("services[2]") shown once for the whole input.

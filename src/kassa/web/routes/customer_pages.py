@@ -31,6 +31,7 @@ from kassa.web.render import STATUS_LABELS, humanize, redirect, render
 from kassa.web.routes.accounts import customer_accounts
 from kassa.web.routing import web_router
 from kassa.web.session import CheckedForm, CustomerManager, Reader, database, flash, flash_refusal
+from kassa.web.subscription_view import customer_subscriptions
 
 router = web_router()
 AUDIT_ROWS = 20
@@ -120,9 +121,11 @@ def show_customer(
     *,
     history_cursor: str = "",
     transaction_form: FormView | None = None,
+    subscribe_form: FormView | None = None,
     status_code: int = 200,
 ) -> Response:
-    """The customer page; the transaction form is shown again with its errors when it failed."""
+    """The customer page; the transaction or subscribe form is shown again with its errors when
+    it failed."""
     with database(request).reading() as session:
         customer = queries.get_customer(session, customer_id)
         exponent = currency_exponent(session, customer.currency)
@@ -140,6 +143,7 @@ def show_customer(
         context.update(customer_accounts(session, customer))
         notes, more_notes = credit_note_view.customer_credit_notes(session, customer)
         context.update(credit_notes=notes, more_credit_notes=more_notes)
+        context.update(customer_subscriptions(request, session, customer, subscribe_form))
     return render(request, "customers/show.html", context, status_code=status_code)
 
 
