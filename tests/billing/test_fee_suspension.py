@@ -85,7 +85,8 @@ def test_unfunded_fees_suspend_and_a_payment_lifts(api: Api, db: Database, stric
     assert api.get(f"/customers/{customer}").json()["available_funds"] == "-4.51"
     assert _suspend(db, customer) == [customer]
     assert _state(db, customer) == ("suspended", "unpaid_fees")
-    assert api.get(f"/customers/{customer}").json()["status"] == "suspended"
+    shown = api.get(f"/customers/{customer}").json()
+    assert (shown["status"], shown["suspended_for"]) == ("suspended", "unpaid_fees")
     [(kind, payload)] = _events(db, customer)
     assert kind == "customer_suspended"
     assert payload["suspended_for"] == "unpaid_fees"

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kassa.core.amounts import OptionalAmount
 from kassa.core.ids import Id
 from kassa.core.periods import BillingPeriod
-from kassa.core.vocabulary import BalanceControl, CustomerAction
+from kassa.core.vocabulary import BalanceControl, CustomerAction, SuspensionReason
 
 
 class CustomerIn(BaseModel):
@@ -63,6 +63,9 @@ class CustomerOut(BaseModel):
     email: str | None
     custom_data: dict[str, Any]
     status: str
+    # Why a suspended customer is: an overdue invoice, or subscription fees its funds did not
+    # cover. None unless suspended.
+    suspended_for: SuspensionReason | None = None
     created_at: datetime
     updated_at: datetime
     next_billing_date: date

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kassa.core.clock import utcnow
 from kassa.core.money import format_micros
 from kassa.core.periods import next_billing_date
+from kassa.core.vocabulary import CustomerStatus, SuspensionReason
 from kassa.currencies.service import currency_exponent
 from kassa.customers.schemas import CustomerOut
 from kassa.customers.status import shown_status
@@ -66,7 +67,15 @@ def _customer_out(customer: Customer, exponent: int, funds: Funds) -> CustomerOu
             funds.reserved_micros,
             customer.credit_limit_micros,
         ),
+        suspended_for=_suspension_reason(customer),
         created_at=customer.created_at,
         updated_at=customer.updated_at,
         next_billing_date=upcoming_billing_date(customer),
     )
+
+
+def _suspension_reason(customer: Customer) -> SuspensionReason | None:
+    if customer.status != CustomerStatus.SUSPENDED:
+        return None
+    # Suspensions from before reasons were kept were all for overdue invoices.
+    return SuspensionReason(customer.suspended_for or SuspensionReason.OVERDUE_INVOICE)
