@@ -91,3 +91,27 @@ def test_balance_words() -> None:
     assert "2.50 USD in your favour" in in_credit.text
     assert "2.50 USD owed" in owed.text
     assert "is now 0.00 USD." in even.text
+
+
+def test_a_suspension_says_what_lifts_it() -> None:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    who = email.Recipient(1, "A", "USD")
+    fees = email.render(
+        "customer_suspended",
+        at,
+        {
+            "customer_id": 1,
+            "suspended_for": "unpaid_fees",
+            "reason": "your available funds do not cover your subscription fees",
+            "amount_due": "5.00",
+            "currency": "USD",
+        },
+        who,
+    )
+    overdue = email.render(
+        "customer_suspended", at, {"customer_id": 1, "suspended_for": "overdue_invoice"}, who
+    )
+    assert "as soon as a payment covers your subscription fees" in fees.text
+    assert "as soon as a payment covers your subscription fees" in fees.html
+    assert "because an invoice is overdue" in overdue.text
+    assert "as soon as the overdue amount is paid" in overdue.text
