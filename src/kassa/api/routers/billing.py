@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from kassa.api.deps import Reader, database, require
+from kassa.api.documents import html_document, html_responses, pdf_document, pdf_responses
 from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
 from kassa.billing import documents, queries, runs
@@ -25,7 +25,6 @@ from kassa.core.ids import Id
 from kassa.core.vocabulary import BillingRunTrigger, InvoiceStatus
 from kassa.db.engine import Database
 from kassa.db.models import BillingRun
-from kassa.security_headers import DOCUMENT_HEADERS
 
 router = api_router(tags=["billing"])
 Biller = Depends(require(Permission.MOVE_MONEY))
@@ -142,20 +141,11 @@ def list_invoices(
         return InvoicePage(items=queries.invoices_out(session, rows), next_cursor=next_cursor)
 
 
-# A document needs its class's invoice template, which may be missing or broken.
-TEMPLATE_PROBLEM: dict[int | str, dict[str, Any]] = {
-    409: {"description": "The invoice template is missing or does not render"}
-}
-
-
 # Declared before /invoices/{invoice_id}, which would otherwise take "7.pdf" for an id.
 @router.get(
     "/invoices/{invoice_id}.html",
     response_class=HTMLResponse,
-    responses={
-        200: {"content": {"text/html": {}}, "description": "The invoice as HTML"},
-        **TEMPLATE_PROBLEM,
-    },
+    responses=html_responses("invoice"),
 )
 def get_invoice_html(
     invoice_id: Id, request: Request, _: Actor = Reader, db: Database = Depends(database)
@@ -169,26 +159,13 @@ def get_invoice_html(
             settings.invoice_templates_dir,
             budget=documents.render_budget(settings),
         )
-    return HTMLResponse(html, headers=DOCUMENT_HEADERS)
+    return html_document(html)
 
 
 @router.get(
     "/invoices/{invoice_id}.pdf",
     response_class=Response,
-    responses={
-        200: {
-            "description": "The invoice as PDF",
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            "headers": {
-                "Content-Disposition": {
-                    "description": "inline, with the file name",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            },
-        },
-        **TEMPLATE_PROBLEM,
-    },
+    responses=pdf_responses("invoice"),
 )
 def get_invoice_pdf(
     invoice_id: Id, request: Request, _: Actor = Reader, db: Database = Depends(database)
@@ -197,11 +174,7 @@ def get_invoice_pdf(
     filename, pdf = documents.document_pdf(
         db, invoice_id, settings.invoice_templates_dir, documents.render_budget(settings)
     )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
+    return pdf_document(filename, pdf)
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceOut)

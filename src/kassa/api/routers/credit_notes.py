@@ -7,8 +7,8 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from kassa.api.deps import CustomerManager, Reader, database, require
+from kassa.api.documents import html_document, html_responses, pdf_document, pdf_responses
 from kassa.api.idempotency import money_call
-from kassa.api.routers.billing import TEMPLATE_PROBLEM
 from kassa.api.routers.ledger import IDEMPOTENCY_DOC
 from kassa.api.routing import api_router
 from kassa.auth.actor import Actor, Permission
@@ -18,7 +18,6 @@ from kassa.core.ids import Id
 from kassa.db.engine import Database, DbSession
 from kassa.notifications.resend import queue_invoice_email
 from kassa.notifications.schemas import InvoiceEmailQueued
-from kassa.security_headers import DOCUMENT_HEADERS
 
 router = api_router(tags=["credit notes"])
 MoneyMover = Depends(require(Permission.MOVE_MONEY))
@@ -85,10 +84,7 @@ def list_customer_credit_notes(
 @router.get(
     "/credit-notes/{credit_note_id}.html",
     response_class=HTMLResponse,
-    responses={
-        200: {"content": {"text/html": {}}, "description": "The credit note as HTML"},
-        **TEMPLATE_PROBLEM,
-    },
+    responses=html_responses("credit note"),
 )
 def get_credit_note_html(
     credit_note_id: Id, request: Request, _: Actor = Reader, db: Database = Depends(database)
@@ -102,26 +98,13 @@ def get_credit_note_html(
             settings.invoice_templates_dir,
             budget=documents.render_budget(settings),
         )
-    return HTMLResponse(html, headers=DOCUMENT_HEADERS)
+    return html_document(html)
 
 
 @router.get(
     "/credit-notes/{credit_note_id}.pdf",
     response_class=Response,
-    responses={
-        200: {
-            "description": "The credit note as PDF",
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            "headers": {
-                "Content-Disposition": {
-                    "description": "inline, with the file name",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            },
-        },
-        **TEMPLATE_PROBLEM,
-    },
+    responses=pdf_responses("credit note"),
 )
 def get_credit_note_pdf(
     credit_note_id: Id, request: Request, _: Actor = Reader, db: Database = Depends(database)
@@ -130,11 +113,7 @@ def get_credit_note_pdf(
     filename, pdf = credit_note_documents.document_pdf(
         db, credit_note_id, settings.invoice_templates_dir, documents.render_budget(settings)
     )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
+    return pdf_document(filename, pdf)
 
 
 @router.get("/credit-notes/{credit_note_id}", response_model=CreditNoteOut)
