@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from kassa.auth import audit
 from kassa.auth.actor import Actor
-from kassa.core.errors import Conflict, NotFound, ValidationFailed
+from kassa.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from kassa.db.engine import Unit
 from kassa.db.models import Currency
 from kassa.db.pagination import paginate
@@ -95,6 +95,16 @@ def require_enabled(session: Session, code: str | None, field: str = "currency")
             field, f"{currency.code} is not enabled; enable it under Currencies first"
         )
     return currency
+
+
+def enabled_code(session: Session, code: str, errors: FieldErrors) -> str | None:
+    """``code`` as an enabled currency's code, or None with the reason added to ``errors``:
+    for a form that reports every refused field at once."""
+    try:
+        return require_enabled(session, code).code
+    except ValidationFailed as exc:
+        errors.items.extend(exc.errors)
+        return None
 
 
 class CurrencyOut(BaseModel):

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
-from kassa.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from kassa.core.errors import Conflict, FieldErrors, NotFound
 from kassa.core.names import name_key
-from kassa.currencies.service import require_enabled
+from kassa.currencies.service import enabled_code
 from kassa.db.models import Account, Product, ProductRating, Tariff
 from kassa.db.pagination import paginate
 from kassa.db.unique import check_free_name, flush_or_conflict
@@ -70,14 +70,6 @@ def _check_name(session: Session, name: str, exclude_id: int | None, errors: Fie
     )
 
 
-def _check_currency(session: Session, code: str, errors: FieldErrors) -> str | None:
-    try:
-        return require_enabled(session, code).code
-    except ValidationFailed as exc:
-        errors.items.extend(exc.errors)
-        return None
-
-
 def _check_rating(
     session: Session, entries: list[ProductRatingIn], currency: str | None, errors: FieldErrors
 ) -> list[tuple[str, int]]:
@@ -125,7 +117,7 @@ def _set_rating(session: Session, product: Product, rating: list[tuple[str, int]
 def create_product(session: Session, actor: Actor, data: ProductIn) -> Product:
     errors = FieldErrors()
     name = _check_name(session, data.name, None, errors)
-    currency = _check_currency(session, data.currency, errors)
+    currency = enabled_code(session, data.currency, errors)
     rating = _check_rating(session, data.rating, currency, errors)
     errors.raise_if_any()
     assert currency is not None
@@ -200,7 +192,7 @@ def update_product(session: Session, actor: Actor, product_id: int, patch: Produ
     )
     currency: str | None = product.currency
     if values.get("currency") is not None:
-        currency = _check_currency(session, values["currency"], errors)
+        currency = enabled_code(session, values["currency"], errors)
     entries = patch.rating
     if entries is None and currency != product.currency:
         # The product's tariffs must follow it into the new currency.

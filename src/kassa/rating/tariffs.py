@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
-from kassa.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from kassa.core.errors import Conflict, FieldErrors, NotFound
 from kassa.core.names import name_key
-from kassa.currencies.service import require_enabled
+from kassa.currencies.service import enabled_code
 from kassa.db.models import BusinessModel, ProductRating, Rate, Tariff
 from kassa.db.pagination import paginate
 from kassa.db.unique import check_free_name, flush_or_conflict
@@ -68,18 +68,10 @@ def _check_name(session: Session, name: str, exclude_id: int | None, errors: Fie
     )
 
 
-def _check_currency(session: Session, code: str, errors: FieldErrors) -> str:
-    try:
-        return require_enabled(session, code).code
-    except ValidationFailed as exc:
-        errors.items.extend(exc.errors)
-        return code
-
-
 def create_tariff(session: Session, actor: Actor, data: TariffIn) -> Tariff:
     errors = FieldErrors()
     name = _check_name(session, data.name, None, errors)
-    currency = _check_currency(session, data.currency, errors)
+    currency = enabled_code(session, data.currency, errors) or data.currency
     service = check_service(session, data.service, errors, "service")
     errors.raise_if_any()
     now = utcnow()
@@ -171,7 +163,9 @@ def update_tariff(session: Session, actor: Actor, tariff_id: int, patch: TariffP
         changes["name"] = _check_name(session, values["name"], tariff.id, errors)
         changes["name_key"] = name_key(changes["name"])
     if values.get("currency") is not None:
-        changes["currency"] = _check_currency(session, values["currency"], errors)
+        changes["currency"] = (
+            enabled_code(session, values["currency"], errors) or values["currency"]
+        )
     if values.get("service") is not None:
         changes["service"] = check_service(session, values["service"], errors, "service")
     if values.get("unit") is not None:

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from kassa.auth import audit
 from kassa.auth.actor import Actor
 from kassa.core.clock import utcnow
-from kassa.core.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from kassa.core.errors import Conflict, FieldErrors, NotFound
 from kassa.core.money import AmountError, check_amount, format_micros, to_micros
 from kassa.core.names import name_key
 from kassa.core.vocabulary import FeeCharging
-from kassa.currencies.service import currency_exponent, require_enabled
+from kassa.currencies.service import currency_exponent, enabled_code
 from kassa.db.models import Subscription, SubscriptionPlan, SubscriptionPlanFee
 from kassa.db.pagination import paginate
 from kassa.db.unique import check_free_name, flush_or_conflict
@@ -60,14 +60,6 @@ def _check_name(session: Session, name: str, exclude_id: int | None, errors: Fie
     )
 
 
-def _check_currency(session: Session, code: str, errors: FieldErrors) -> str | None:
-    try:
-        return require_enabled(session, code).code
-    except ValidationFailed as exc:
-        errors.items.extend(exc.errors)
-        return None
-
-
 def _fee_micros(value: Decimal, field: str, exponent: int, errors: FieldErrors) -> int:
     try:
         return to_micros(check_amount(value, max_decimals=exponent))
@@ -79,7 +71,7 @@ def _fee_micros(value: Decimal, field: str, exponent: int, errors: FieldErrors) 
 def create_plan(session: Session, actor: Actor, data: PlanIn) -> SubscriptionPlan:
     errors = FieldErrors()
     name = _check_name(session, data.name, None, errors)
-    currency = _check_currency(session, data.currency, errors)
+    currency = enabled_code(session, data.currency, errors)
     exponent = currency_exponent(session, currency) if currency else 6
     fees = {f: _fee_micros(getattr(data, f), f, exponent, errors) for f in FEES}
     errors.raise_if_any()
@@ -169,7 +161,7 @@ def update_plan(session: Session, actor: Actor, plan_id: int, patch: PlanPatch) 
         changes["name_key"] = name_key(changes["name"])
     currency = plan.currency
     if values.get("currency") is not None:
-        currency = _check_currency(session, values["currency"], errors) or plan.currency
+        currency = enabled_code(session, values["currency"], errors) or plan.currency
         changes["currency"] = currency
     exponent = currency_exponent(session, currency)
     for fee in FEES:
