@@ -12,6 +12,7 @@ from kassa.app import create_app
 from kassa.auth.actor import SYSTEM
 from kassa.billing import credit_note_documents, credit_notes, documents
 from kassa.billing.credit_note_schemas import CreditNoteIn, CreditNoteLineIn
+from kassa.billing.kept_pdfs import CREDIT_NOTE_PDFS
 from kassa.core.errors import Conflict, NotFound
 from kassa.core.settings import Settings
 from kassa.db.engine import Database
@@ -63,7 +64,7 @@ def test_a_credit_note_is_mailed_with_its_pdf(
     pdf = attachment.get_content()
     assert pdf.startswith(b"%PDF")
     with db.reading() as session:
-        assert credit_note_documents.kept_pdf(session, note.id) == pdf
+        assert CREDIT_NOTE_PDFS.kept(session, note.id) == pdf
     assert customer
 
 

@@ -20,13 +20,11 @@ same sandbox, filters, operator details and render budget. The context:
 from __future__ import annotations
 
 import os
-import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kassa.billing.credit_notes import credit_note_lines, get_credit_note
@@ -39,14 +37,14 @@ from kassa.billing.documents import (
     render_budget,
     render_document,
 )
+from kassa.billing.kept_pdfs import CREDIT_NOTE_PDFS, pdf_filename
 from kassa.billing.queries import get_invoice
 from kassa.billing.template_budget import RenderBudget
-from kassa.core.clock import utcnow
 from kassa.core.money import from_micros, round_to_currency
 from kassa.core.settings import Settings
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Database
-from kassa.db.models import CreditNote, CreditNoteDocument
+from kassa.db.models import CreditNote
 
 TEMPLATE = "credit_note.html"
 
@@ -123,32 +121,6 @@ def base_url(templates_dir: Path | None) -> str:
     return str(folder.resolve()) + os.sep
 
 
-def kept_pdf(session: Session, credit_note_id: int) -> bytes | None:
-    pdf = session.scalar(
-        select(CreditNoteDocument.pdf).where(CreditNoteDocument.credit_note_id == credit_note_id)
-    )
-    return bytes(pdf) if pdf is not None else None
-
-
-def keep_pdf(session: Session, credit_note_id: int, pdf: bytes) -> bytes:
-    """Keep ``pdf`` unless one is kept already; returns the kept one (as for invoices)."""
-    try:
-        with session.begin_nested():
-            session.execute(
-                insert(CreditNoteDocument).values(
-                    credit_note_id=credit_note_id, pdf=pdf, created_at=utcnow()
-                )
-            )
-    except IntegrityError:
-        pass
-    kept = kept_pdf(session, credit_note_id)
-    if kept is None:
-        raise RuntimeError(
-            f"the document of credit note {credit_note_id} was neither kept nor found"
-        )
-    return kept
-
-
 def credit_note_pdf(
     session: Session,
     credit_note_id: int,
@@ -158,7 +130,7 @@ def credit_note_pdf(
 ) -> bytes:
     """The note's PDF, made on the first call and kept; in a read-write transaction. Raises
     ``NotFound`` for an unknown note (what an email attachment maker must do)."""
-    kept = kept_pdf(session, credit_note_id)
+    kept = CREDIT_NOTE_PDFS.kept(session, credit_note_id)
     if kept is not None:
         return kept
     note = get_credit_note(session, credit_note_id)
@@ -168,12 +140,9 @@ def credit_note_pdf(
     html = render_credit_note_html(
         session, note, templates_dir, operator=operator, budget=render_budget(settings)
     )
-    return keep_pdf(session, credit_note_id, html_to_pdf(html, base_url(templates_dir)))
-
-
-def pdf_filename(note: CreditNote) -> str:
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", note.number).strip("-.") or str(note.id)
-    return f"{cleaned}.pdf"
+    return CREDIT_NOTE_PDFS.keep(
+        session, credit_note_id, html_to_pdf(html, base_url(templates_dir))
+    )
 
 
 def document_pdf(
@@ -185,11 +154,11 @@ def document_pdf(
     """The note's file name and kept PDF, rendered outside any write transaction."""
     with db.reading() as session:
         note = get_credit_note(session, credit_note_id)
-        filename = pdf_filename(note)
-        pdf = kept_pdf(session, credit_note_id)
+        filename = pdf_filename(note.number, note.id)
+        pdf = CREDIT_NOTE_PDFS.kept(session, credit_note_id)
         if pdf is not None:
             return filename, pdf
         html = render_credit_note_html(session, note, templates_dir, budget=budget)
     made = html_to_pdf(html, base_url(templates_dir))
     with db.transaction() as session:
-        return filename, keep_pdf(session, credit_note_id, made)
+        return filename, CREDIT_NOTE_PDFS.keep(session, credit_note_id, made)

@@ -66,10 +66,10 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
 )
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kassa.billing.kept_pdfs import INVOICE_PDFS, pdf_filename
 from kassa.billing.queries import get_invoice, invoice_lines
 from kassa.billing.template_budget import (
     BudgetedSandbox,
@@ -78,14 +78,14 @@ from kassa.billing.template_budget import (
     render_within,
 )
 from kassa.billing.units import units_display
-from kassa.core.clock import as_utc, utcnow
+from kassa.core.clock import as_utc
 from kassa.core.errors import Conflict
 from kassa.core.money import from_micros, round_to_currency
 from kassa.core.settings import Settings
 from kassa.core.vocabulary import FieldType
 from kassa.currencies.service import currency_exponent
 from kassa.db.engine import Database
-from kassa.db.models import CustomField, Invoice, InvoiceDocument
+from kassa.db.models import CustomField, Invoice
 
 BUILT_IN_DIR = Path(__file__).parent / "templates"
 BUILT_IN_PREFIX = "kassa"
@@ -328,32 +328,6 @@ def html_to_pdf(html: str, base: str | None = None) -> bytes:
     return bytes(pdf)
 
 
-def kept_pdf(session: Session, invoice_id: int) -> bytes | None:
-    pdf = session.scalar(
-        select(InvoiceDocument.pdf).where(InvoiceDocument.invoice_id == invoice_id)
-    )
-    return bytes(pdf) if pdf is not None else None
-
-
-def keep_pdf(session: Session, invoice_id: int, pdf: bytes) -> bytes:
-    """Keep ``pdf`` as the invoice's document unless one is kept already; returns the kept one.
-
-    Two first requests may both render; the primary key lets only one insert, and the other
-    returns what the first kept, so every caller hands out the same bytes.
-    """
-    try:
-        with session.begin_nested():
-            session.execute(
-                insert(InvoiceDocument).values(invoice_id=invoice_id, pdf=pdf, created_at=utcnow())
-            )
-    except IntegrityError:
-        pass
-    kept = kept_pdf(session, invoice_id)
-    if kept is None:
-        raise RuntimeError(f"the document of invoice {invoice_id} was neither kept nor found")
-    return kept
-
-
 def invoice_pdf(
     session: Session,
     invoice_id: int,
@@ -367,7 +341,7 @@ def invoice_pdf(
     ``templates_dir`` defaults to ``KASSA_INVOICE_TEMPLATES_DIR``. Raises ``NotFound`` for
     an unknown invoice.
     """
-    kept = kept_pdf(session, invoice_id)
+    kept = INVOICE_PDFS.kept(session, invoice_id)
     if kept is not None:
         return kept
     invoice = get_invoice(session, invoice_id)
@@ -377,13 +351,9 @@ def invoice_pdf(
     html = render_invoice_html(
         session, invoice, templates_dir, operator=operator, budget=render_budget(settings)
     )
-    return keep_pdf(session, invoice_id, html_to_pdf(html, base_url(invoice, templates_dir)))
-
-
-def pdf_filename(invoice: Invoice) -> str:
-    """A file name safe in a Content-Disposition header, from the invoice number."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", invoice.number).strip("-.") or str(invoice.id)
-    return f"{cleaned}.pdf"
+    return INVOICE_PDFS.keep(
+        session, invoice_id, html_to_pdf(html, base_url(invoice, templates_dir))
+    )
 
 
 def document_pdf(
@@ -393,12 +363,12 @@ def document_pdf(
     lets one writer in at a time, and a PDF takes a while)."""
     with db.reading() as session:
         invoice = get_invoice(session, invoice_id)
-        filename = pdf_filename(invoice)
-        pdf = kept_pdf(session, invoice_id)
+        filename = pdf_filename(invoice.number, invoice.id)
+        pdf = INVOICE_PDFS.kept(session, invoice_id)
         if pdf is not None:
             return filename, pdf
         html = render_invoice_html(session, invoice, templates_dir, budget=budget)
         base = base_url(invoice, templates_dir)
     made = html_to_pdf(html, base)
     with db.transaction() as session:
-        return filename, keep_pdf(session, invoice_id, made)
+        return filename, INVOICE_PDFS.keep(session, invoice_id, made)
