@@ -4,6 +4,7 @@ lines of their own, described by that comment; other entries are summed as befor
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from kassa.billing.queries import get_invoice
 from kassa.db.engine import Database
 from tests.billing.fees import post_fee
 from tests.conftest import Api, customer_body
-from tests.when import after_first_periods
+from tests.when import period_end
 
 pytestmark = pytest.mark.calendar
 
@@ -36,8 +37,10 @@ def _post(api: Api, customer: int, kind: str, amount: str, comment: str = "") ->
     assert response.status_code == 201, response.text
 
 
-def _invoice(api: Api, customer: int) -> dict[str, Any]:
-    run = api.post("/billing-runs", {"as_of": after_first_periods()})
+def _invoice(api: Api, db: Database, customer: int) -> dict[str, Any]:
+    # Just past the first period: a later as_of could close the next one too.
+    as_of = period_end(db, customer) + timedelta(minutes=1)
+    run = api.post("/billing-runs", {"as_of": as_of.isoformat()})
     assert run.status_code == 201, run.text
     [listed] = api.get(f"/customers/{customer}/invoices").json()["items"]
     invoice: dict[str, Any] = api.get(f"/invoices/{listed['id']}").json()
@@ -62,7 +65,7 @@ def test_fees_and_commented_entries_are_lines_of_their_own(api: Api, db: Databas
     _post(api, customer, "manual_credit", "1.00")
     _post(api, customer, "promotional_credit", "3.00", "Spring promotion")
     _post(api, customer, "payment", "10.00", "Thank you")
-    invoice = _invoice(api, customer)
+    invoice = _invoice(api, db, customer)
 
     lines = [
         (line["description"], line["entry_type"], line["quantity"], line["amount"])
@@ -111,7 +114,7 @@ def test_a_long_comment_is_cut_to_the_line(api: Api, db: Database) -> None:
     comment = "Installation " + "x" * 900
     _post(api, customer, "manual_charge", "1.00", comment)
     post_fee(db, customer, "2.00", "")
-    invoice = _invoice(api, customer)
+    invoice = _invoice(api, db, customer)
     by_type = {line["entry_type"]: line for line in invoice["lines"]}
     assert by_type["manual_charge"]["description"] == comment[:200]
     # A fee posted without a comment still is a line of its own, named by its type.
