@@ -33,7 +33,7 @@ from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
 from kassa.ledger.entries import append_entries
 from kassa.ledger.locks import lock_customer_rows
-from kassa.subscriptions.fees import Closing, post_for_close
+from kassa.subscriptions.fees import Closing, Posting, finish_close, post_for_close
 
 # How long a batch waits for a customer's row that another transaction holds (on PostgreSQL):
 # a real-time call holds it for milliseconds, another run's batch for well under a second. A
@@ -220,7 +220,7 @@ def _close_round(
     )
     period_ids = list(period_of.values())
     result.periods_closed += len(period_ids)
-    _post_fees(session, due, period_of, as_of, now)
+    fees = _post_fees(session, due, period_of, as_of, now)
     session.connection().execute(
         update(LedgerEntry)
         .where(
@@ -337,6 +337,11 @@ def _close_round(
     )
     for c in due:
         c.balance = balances.get(c.id, c.balance)
+    # The fees due in the periods just opened, and the rows of all the fees posted here: the
+    # customers' rows are held already, and their subscriptions were read once.
+    balances = finish_close(session, fees, {c.id: (c.end, c.balance) for c in due}, as_of, now)
+    for c in due:
+        c.balance = balances.get(c.id, c.balance)
 
 
 def _invoiced(cls: CustomerClass, customer: DueCustomer, rows: list[Sums], opening: int) -> bool:
@@ -356,17 +361,19 @@ def _post_fees(
     period_of: dict[int, int],
     as_of: datetime,
     now: datetime,
-) -> None:
+) -> Posting:
     """The subscription fees these periods bill, posted on them before their invoices are
-    drafted. A closed customer is charged no more."""
+    drafted (their rows are written by ``finish_close``). A closed customer is charged no
+    more."""
     closing = [
         Closing(c.id, c.currency, c.exponent, c.balance, c.kind, c.zone, c.anchor, c.end, pid)
         for c in due
         if (pid := period_of.get(c.id)) is not None and c.status != CustomerStatus.CLOSED
     ]
-    balances = post_for_close(session, closing, as_of, now)
+    posting = post_for_close(session, closing, as_of, now)
     for c in due:
-        c.balance = balances.get(c.id, c.balance)
+        c.balance = posting.balances.get(c.id, c.balance)
+    return posting
 
 
 def _advance(customer: DueCustomer) -> None:

@@ -18,7 +18,7 @@ invoice; until then, postings outside a close leave that customer alone.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -152,23 +152,51 @@ def _posted_periodic(
     return posted
 
 
-def _post(
-    session: Session, payers: dict[int, Payer], subs: list[Sub], as_of: datetime, now: datetime
-) -> PostResult:
-    """Post what ``subs`` owe by ``as_of``, their customers' rows held; moves them on."""
-    result = PostResult()
+@dataclass
+class Posting:
+    """Fees whose entries are posted and whose rows (and subscriptions) are not yet written:
+    a close writes them once, after it has posted the fees of the periods it opened."""
+
+    payers: dict[int, Payer]
+    subs: list[Sub]
+    posted: dict[int, list[tuple[datetime, datetime, int]]]
+    histories: dict[int, list[tuple[datetime, int]]]
+    # The largest ledger entry id before the first of these entries.
+    before: int
+    fees: list[Fee] = field(default_factory=list)
+    balances: dict[int, int] = field(default_factory=dict)
+
+
+def _start(session: Session, payers: dict[int, Payer], subs: list[Sub], as_of: datetime) -> Posting:
     if not subs:
-        return result
-    histories = fee_history(session, sorted({s.plan_id for s in subs}))
-    posted = _posted_periodic(session, subs, as_of)
+        return Posting(payers, subs, defaultdict(list), {}, 0)
+    return Posting(
+        payers,
+        subs,
+        _posted_periodic(session, subs, as_of),
+        fee_history(session, sorted({s.plan_id for s in subs})),
+        session.connection().execute(select(func.max(LedgerEntry.id))).scalar() or 0,
+    )
+
+
+def _charge(
+    session: Session,
+    posting: Posting,
+    payers: dict[int, Payer],
+    as_of: datetime,
+    now: datetime,
+) -> list[Fee]:
+    """Post the entries of what the subscriptions of ``payers`` owe by ``as_of``; moves them
+    on. The fees' rows are left to :func:`_record`."""
     fees: list[Fee] = []
-    for sub in subs:
-        fees.extend(
-            due_fees(sub, payers[sub.customer_id], histories[sub.plan_id], as_of, posted[sub.id])
-        )
-    keys = [fee.key for fee in fees]
+    for sub in posting.subs:
+        payer = payers.get(sub.customer_id)
+        if payer is not None:
+            fees.extend(
+                due_fees(sub, payer, posting.histories[sub.plan_id], as_of, posting.posted[sub.id])
+            )
     entries: list[NewEntry] = []
-    for fee, key in zip(fees, keys, strict=True):
+    for fee in fees:
         if fee.amount == 0:
             continue
         payer = payers[fee.sub.customer_id]
@@ -184,34 +212,54 @@ def _post(
                 visible_comment=fee.comment,
                 user_id=None,
                 billing_period_id=payer.period_id,
-                external_id=key,
+                external_id=fee.key,
             )
         )
-    entry_ids: dict[str, int] = {}
     if entries:
-        before = session.connection().execute(select(func.max(LedgerEntry.id))).scalar() or 0
-        result.balances = append_entries(
-            session,
-            entries,
-            balances={p.id: p.balance for p in payers.values()},
-            created_at=now,
+        posting.balances.update(
+            append_entries(
+                session,
+                entries,
+                balances={p.id: p.balance for p in payers.values()},
+                created_at=now,
+            )
         )
+    posting.fees.extend(fees)
+    advance = sorted(
+        {
+            f.sub.customer_id
+            for f in fees
+            if f.kind is FeeKind.PERIODIC and f.sub.charged == FeeCharging.IN_ADVANCE and f.amount
+        }
+    )
+    if advance:
+        suspension.suspend_unfunded(session, advance)
+    return fees
+
+
+def _record(session: Session, posting: Posting, now: datetime) -> None:
+    """Write the rows of the posting's fees, with their entries' ids, and move its
+    subscriptions on: one statement each."""
+    fees = posting.fees
+    if not posting.subs:
+        return
+    entry_ids: dict[str, int] = {}
+    charged = sorted({f.sub.customer_id for f in fees if f.amount != 0})
+    if charged:
         entry_ids = {
             str(key): int(entry_id)
             for entry_id, key in session.connection().execute(
                 select(LedgerEntry.id, LedgerEntry.external_id).where(
-                    LedgerEntry.id > before,
-                    among(
-                        session, LedgerEntry.customer_id, sorted({e.customer_id for e in entries})
-                    ),
+                    LedgerEntry.id > posting.before,
+                    among(session, LedgerEntry.customer_id, charged),
                     LedgerEntry.external_id.is_not(None),
                 )
             )
         }
-    insert_many(
-        session,
-        SubscriptionFee,
-        [
+    rows = []
+    for fee in fees:
+        key = fee.key
+        rows.append(
             {
                 "subscription_id": fee.sub.id,
                 "customer_id": fee.sub.customer_id,
@@ -223,9 +271,8 @@ def _post(
                 "ledger_entry_id": entry_ids.get(key),
                 "created_at": now,
             }
-            for fee, key in zip(fees, keys, strict=True)
-        ],
-    )
+        )
+    insert_many(session, SubscriptionFee, rows)
     update_many(
         session,
         Subscription,
@@ -246,19 +293,23 @@ def _post(
                 ),
                 "updated_at": now,
             }
-            for sub in subs
+            for sub in posting.subs
         ],
     )
-    result.fees_posted = len(fees)
-    advance = sorted(
-        {
-            f.sub.customer_id
-            for f in fees
-            if f.kind is FeeKind.PERIODIC and f.sub.charged == FeeCharging.IN_ADVANCE and f.amount
-        }
-    )
-    if advance:
-        suspension.suspend_unfunded(session, advance)
+
+
+def _post(
+    session: Session, payers: dict[int, Payer], subs: list[Sub], as_of: datetime, now: datetime
+) -> PostResult:
+    """Post what ``subs`` owe by ``as_of``, their customers' rows held; moves them on."""
+    result = PostResult()
+    if not subs:
+        return result
+    posting = _start(session, payers, subs, as_of)
+    _charge(session, posting, payers, as_of, now)
+    _record(session, posting, now)
+    result.fees_posted = len(posting.fees)
+    result.balances = posting.balances
     return result
 
 
@@ -365,12 +416,12 @@ def post_due_fees(
 
 def post_for_close(
     session: Session, closing: Sequence[Closing], as_of: datetime, now: datetime
-) -> dict[int, int]:
-    """Post, inside the close of these customers' periods (their rows held), the fees billed
-    in those periods: in-arrears segments ending by the period's end, in-advance segments and
-    one-time fees due by ``as_of`` before it. Returns the balances after, of those posted to."""
-    if not closing:
-        return {}
+) -> Posting:
+    """Post, inside the close of these customers' periods (their rows held), the entries of
+    the fees billed in those periods: in-arrears segments ending by the period's end,
+    in-advance segments and one-time fees due by ``as_of`` before it. ``balances`` of the
+    result holds the balances after, of those posted to. The close then calls
+    :func:`finish_close`, which writes the fees' rows."""
     payers = {
         c.customer_id: Payer(
             c.customer_id,
@@ -387,13 +438,53 @@ def post_for_close(
     unfinished: ColumnElement[bool] = or_(
         Subscription.ends_at.is_(None), Subscription.charged_through < Subscription.ends_at
     )
-    subs = _subscriptions(
-        session,
-        sorted(payers),
-        or_(
-            Subscription.next_charge_at <= as_of,
-            and_(SubscriptionPlan.charged == FeeCharging.IN_ARREARS, unfinished),
-        ),
-        Subscription.starts_at <= as_of,
+    subs = (
+        _subscriptions(
+            session,
+            sorted(payers),
+            or_(
+                Subscription.next_charge_at <= as_of,
+                and_(SubscriptionPlan.charged == FeeCharging.IN_ARREARS, unfinished),
+            ),
+            Subscription.starts_at <= as_of,
+        )
+        if payers
+        else []
     )
-    return _post(session, payers, subs, as_of, now).balances
+    posting = _start(session, payers, subs, as_of)
+    if subs:
+        _charge(session, posting, payers, as_of, now)
+    return posting
+
+
+def finish_close(
+    session: Session,
+    posting: Posting,
+    opened: Mapping[int, tuple[datetime, int]],
+    as_of: datetime,
+    now: datetime,
+) -> dict[int, int]:
+    """After the close of ``post_for_close`` moved its customers on to the periods it opened
+    (``opened``: each one's new period end and balance), post the fees due by ``as_of`` in
+    those periods that run now, as a posting outside a close would in a later transaction,
+    and write the rows of every fee the close posted. Returns the balances after, of those
+    posted to here."""
+    payers: dict[int, Payer] = {}
+    for customer_id, payer in posting.payers.items():
+        end, balance = opened.get(customer_id, (None, None))
+        if end is None or balance is None or end <= now or end <= as_of:
+            # A period still to close posts its own fees with its close.
+            continue
+        payers[customer_id] = Payer(
+            payer.id,
+            payer.currency,
+            payer.exponent,
+            balance,
+            payer.grid,
+            advance_before=end,
+        )
+    posting.balances = {}
+    if payers and posting.subs:
+        _charge(session, posting, payers, as_of, now)
+    _record(session, posting, now)
+    return posting.balances
