@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.vocabulary import CustomerStatus, EntryType, FeeCharging, FeeKind
 from kassa.currencies.service import currency_exponent
-from kassa.db.fast.bulk import among, insert_many, update_many
+from kassa.db.fast.bulk import among, insert_tuples, update_many
 from kassa.db.models import (
     Account,
     Customer,
@@ -187,7 +187,7 @@ def _charge(
     now: datetime,
 ) -> list[Fee]:
     """Post the entries of what the subscriptions of ``payers`` owe by ``as_of``; moves them
-    on. The fees' rows are left to :func:`_record`."""
+    on. The fees' rows, and the suspensions they bring, are left to :func:`_record`."""
     fees: list[Fee] = []
     for sub in posting.subs:
         payer = payers.get(sub.customer_id)
@@ -225,21 +225,26 @@ def _charge(
             )
         )
     posting.fees.extend(fees)
-    advance = sorted(
-        {
-            f.sub.customer_id
-            for f in fees
-            if f.kind is FeeKind.PERIODIC and f.sub.charged == FeeCharging.IN_ADVANCE and f.amount
-        }
-    )
-    if advance:
-        suspension.suspend_unfunded(session, advance)
     return fees
+
+
+_FEE_ROW = (
+    "subscription_id",
+    "customer_id",
+    "kind",
+    "period_start",
+    "period_end",
+    "amount_micros",
+    "full_fee_micros",
+    "ledger_entry_id",
+    "created_at",
+)
 
 
 def _record(session: Session, posting: Posting, now: datetime) -> None:
     """Write the rows of the posting's fees, with their entries' ids, and move its
-    subscriptions on: one statement each."""
+    subscriptions on (one statement each); then suspend the customers the in-advance fees
+    left unfunded."""
     fees = posting.fees
     if not posting.subs:
         return
@@ -256,23 +261,25 @@ def _record(session: Session, posting: Posting, now: datetime) -> None:
                 )
             )
         }
-    rows = []
-    for fee in fees:
-        key = fee.key
-        rows.append(
-            {
-                "subscription_id": fee.sub.id,
-                "customer_id": fee.sub.customer_id,
-                "kind": fee.kind.value,
-                "period_start": fee.start,
-                "period_end": fee.end,
-                "amount_micros": fee.amount,
-                "full_fee_micros": fee.full,
-                "ledger_entry_id": entry_ids.get(key),
-                "created_at": now,
-            }
-        )
-    insert_many(session, SubscriptionFee, rows)
+    insert_tuples(
+        session,
+        SubscriptionFee,
+        _FEE_ROW,
+        [
+            (
+                fee.sub.id,
+                fee.sub.customer_id,
+                fee.kind.value,
+                fee.start,
+                fee.end,
+                fee.amount,
+                fee.full,
+                entry_ids.get(fee.key),
+                now,
+            )
+            for fee in fees
+        ],
+    )
     update_many(
         session,
         Subscription,
@@ -296,6 +303,16 @@ def _record(session: Session, posting: Posting, now: datetime) -> None:
             for sub in posting.subs
         ],
     )
+    # Once all of them are posted: a close's fees of both periods make one check.
+    advance = sorted(
+        {
+            f.sub.customer_id
+            for f in posting.fees
+            if f.kind is FeeKind.PERIODIC and f.sub.charged == FeeCharging.IN_ADVANCE and f.amount
+        }
+    )
+    if advance:
+        suspension.suspend_unfunded(session, advance)
 
 
 def _post(
