@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from kassa.core.clock import utcnow
 from kassa.core.money import format_micros
-from kassa.core.vocabulary import CustomerStatus, SuspensionReason
+from kassa.core.vocabulary import BalanceControl, CustomerStatus, SuspensionReason
 from kassa.currencies.service import currency_exponent
 from kassa.customers.suspensions import (
     available_funds,
@@ -30,6 +30,7 @@ from kassa.customers.suspensions import (
     suspend,
     unfunded,
 )
+from kassa.db.fast.bulk import among
 from kassa.db.models import Customer
 from kassa.ledger.locks import lock_customers
 
@@ -45,10 +46,30 @@ def suspend_unfunded(session: Session, customer_ids: Collection[int]) -> list[in
     ids = lock_customers(session, customer_ids)
     if not ids:
         return []
+    # Most customers cannot be suspended for fees at all (not prepaid, no limit, a class that
+    # does not): found first by a statement much cheaper to build than the funds'.
+    ids = list(
+        session.scalars(
+            select(Customer.id)
+            .where(
+                among(session, Customer.id, ids),
+                Customer.status == CustomerStatus.ACTIVE,
+                Customer.balance_control == BalanceControl.PREPAID,
+                Customer.credit_limit_micros.is_not(None),
+            )
+            .order_by(Customer.id)
+        )
+    )
+    if not ids:
+        return []
     now = utcnow()
     rows = session.execute(
         select(Customer.id, Customer.updated_at, Customer.currency, available_funds(now))
-        .where(Customer.id.in_(ids), Customer.status == CustomerStatus.ACTIVE, unfunded(now))
+        .where(
+            among(session, Customer.id, ids),
+            Customer.status == CustomerStatus.ACTIVE,
+            unfunded(now),
+        )
         .order_by(Customer.id)
     ).all()
     suspended: list[int] = []
