@@ -33,7 +33,13 @@ from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
 from kassa.ledger.entries import append_entries
 from kassa.ledger.locks import lock_customer_rows
-from kassa.subscriptions.fees import Closing, Posting, finish_close, post_for_close
+from kassa.subscriptions.fees import (
+    Closing,
+    Posting,
+    fees_of_opened,
+    post_for_close,
+    record_fees,
+)
 
 # How long a batch waits for a customer's row that another transaction holds (on PostgreSQL):
 # a real-time call holds it for milliseconds, another run's batch for well under a second. A
@@ -326,22 +332,21 @@ def _close_round(
         _advance(customer)
     taxes = issue(session, drafts, number_format, user_id, now)
     result.invoices_issued += len(drafts)
-    # The statement that adds the taxes to the balances moves the customers on to their next
-    # period: one write of each customer's row.
+    # The fees due in the periods just opened go with the taxes: the customers' rows are held
+    # already, and their subscriptions were read once.
+    opened = fees_of_opened(fees, {c.id: c.end for c in due}, as_of, now)
+    # The statement that adds the taxes (and those fees) to the balances moves the customers
+    # on to their next period: one write of each customer's row.
     balances = append_entries(
         session,
-        taxes,
+        [*taxes, *opened],
         balances={c.id: c.balance for c in due},
         created_at=now,
         also_set=[{"id": c.id, "period_start_at": c.start, "period_end_at": c.end} for c in due],
     )
     for c in due:
         c.balance = balances.get(c.id, c.balance)
-    # The fees due in the periods just opened, and the rows of all the fees posted here: the
-    # customers' rows are held already, and their subscriptions were read once.
-    balances = finish_close(session, fees, {c.id: (c.end, c.balance) for c in due}, as_of, now)
-    for c in due:
-        c.balance = balances.get(c.id, c.balance)
+    record_fees(session, fees, now)
 
 
 def _invoiced(cls: CustomerClass, customer: DueCustomer, rows: list[Sums], opening: int) -> bool:
@@ -363,7 +368,7 @@ def _post_fees(
     now: datetime,
 ) -> Posting:
     """The subscription fees these periods bill, posted on them before their invoices are
-    drafted (their rows are written by ``finish_close``). A closed customer is charged no
+    drafted (their rows are written by ``record_fees``). A closed customer is charged no
     more."""
     closing = [
         Closing(c.id, c.currency, c.exponent, c.balance, c.kind, c.zone, c.anchor, c.end, pid)

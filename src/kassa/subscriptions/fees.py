@@ -12,7 +12,9 @@ Where a fee lands on the invoices: a fee posted while the customer's open period
 billed by that period's close like any entry. A period that has ended is closed by a billing
 run, which posts the fees of that period inside the close (``post_for_close``) with the
 period's id, so a run catching up on several periods puts each fee on its own period's
-invoice; until then, postings outside a close leave that customer alone.
+invoice; until then, postings outside a close leave that customer alone. The close also
+posts, in its transaction, the fees due in the period it opens when that period runs now, as
+a posting after it would.
 """
 
 from __future__ import annotations
@@ -179,15 +181,10 @@ def _start(session: Session, payers: dict[int, Payer], subs: list[Sub], as_of: d
     )
 
 
-def _charge(
-    session: Session,
-    posting: Posting,
-    payers: dict[int, Payer],
-    as_of: datetime,
-    now: datetime,
-) -> list[Fee]:
-    """Post the entries of what the subscriptions of ``payers`` owe by ``as_of``; moves them
-    on. The fees' rows, and the suspensions they bring, are left to :func:`_record`."""
+def _due(posting: Posting, payers: dict[int, Payer], as_of: datetime) -> list[NewEntry]:
+    """The entries of what the subscriptions of ``payers`` owe by ``as_of``, their fees added
+    to the posting; moves the subscriptions on. The fees' rows, and the suspensions they
+    bring, are left to :func:`_record`."""
     fees: list[Fee] = []
     for sub in posting.subs:
         payer = payers.get(sub.customer_id)
@@ -195,6 +192,7 @@ def _charge(
             fees.extend(
                 due_fees(sub, payer, posting.histories[sub.plan_id], as_of, posting.posted[sub.id])
             )
+    posting.fees.extend(fees)
     entries: list[NewEntry] = []
     for fee in fees:
         if fee.amount == 0:
@@ -215,6 +213,18 @@ def _charge(
                 external_id=fee.key,
             )
         )
+    return entries
+
+
+def _charge(
+    session: Session,
+    posting: Posting,
+    payers: dict[int, Payer],
+    as_of: datetime,
+    now: datetime,
+) -> None:
+    """Post the entries of what the subscriptions of ``payers`` owe by ``as_of``."""
+    entries = _due(posting, payers, as_of)
     if entries:
         posting.balances.update(
             append_entries(
@@ -224,8 +234,6 @@ def _charge(
                 created_at=now,
             )
         )
-    posting.fees.extend(fees)
-    return fees
 
 
 _FEE_ROW = (
@@ -437,8 +445,8 @@ def post_for_close(
     """Post, inside the close of these customers' periods (their rows held), the entries of
     the fees billed in those periods: in-arrears segments ending by the period's end,
     in-advance segments and one-time fees due by ``as_of`` before it. ``balances`` of the
-    result holds the balances after, of those posted to. The close then calls
-    :func:`finish_close`, which writes the fees' rows."""
+    result holds the balances after, of those posted to. The close then adds the fees of the
+    periods it opened (:func:`fees_of_opened`) and writes the rows of all (:func:`record_fees`)."""
     payers = {
         c.customer_id: Payer(
             c.customer_id,
@@ -474,34 +482,29 @@ def post_for_close(
     return posting
 
 
-def finish_close(
-    session: Session,
-    posting: Posting,
-    opened: Mapping[int, tuple[datetime, int]],
-    as_of: datetime,
-    now: datetime,
-) -> dict[int, int]:
+def fees_of_opened(
+    posting: Posting, opened: Mapping[int, datetime], as_of: datetime, now: datetime
+) -> list[NewEntry]:
     """After the close of ``post_for_close`` moved its customers on to the periods it opened
-    (``opened``: each one's new period end and balance), post the fees due by ``as_of`` in
-    those periods that run now, as a posting outside a close would in a later transaction,
-    and write the rows of every fee the close posted. Returns the balances after, of those
-    posted to here."""
+    (``opened``: each one's new period end), the entries of the fees due by ``as_of`` in those
+    of these periods that run now, as a posting outside a close would find them in a later
+    transaction. The close posts them with its own entries (``append_entries``), then calls
+    :func:`record_fees`."""
     payers: dict[int, Payer] = {}
     for customer_id, payer in posting.payers.items():
-        end, balance = opened.get(customer_id, (None, None))
-        if end is None or balance is None or end <= now or end <= as_of:
+        end = opened.get(customer_id)
+        if end is None or end <= now or end <= as_of:
             # A period still to close posts its own fees with its close.
             continue
         payers[customer_id] = Payer(
-            payer.id,
-            payer.currency,
-            payer.exponent,
-            balance,
-            payer.grid,
-            advance_before=end,
+            payer.id, payer.currency, payer.exponent, payer.balance, payer.grid, advance_before=end
         )
-    posting.balances = {}
-    if payers and posting.subs:
-        _charge(session, posting, payers, as_of, now)
+    if not payers or not posting.subs:
+        return []
+    return _due(posting, payers, as_of)
+
+
+def record_fees(session: Session, posting: Posting, now: datetime) -> None:
+    """Write the rows of every fee a close posted (``post_for_close``, ``fees_of_opened``),
+    move their subscriptions on, and suspend those left unfunded."""
     _record(session, posting, now)
-    return posting.balances
