@@ -32,7 +32,7 @@ from kassa.customers.suspensions import (
 )
 from kassa.db.fast.bulk import among
 from kassa.db.models import Customer
-from kassa.ledger.locks import lock_customers
+from kassa.ledger.locks import lock_customer_rows, lock_customers
 
 UNPAID_FEES = SuspensionReason.UNPAID_FEES
 # What the customer_suspended event (and the email about it) says.
@@ -43,23 +43,22 @@ WHY_LIFTED = "funds_cover_fees"
 def suspend_unfunded(session: Session, customer_ids: Collection[int]) -> list[int]:
     """Suspend those of these customers that are active, prepaid, of a class that suspends
     for unpaid fees, and whose available funds are below zero; returns them, ascending."""
-    ids = lock_customers(session, customer_ids)
-    if not ids:
+    if not customer_ids:
         return []
-    # Most customers cannot be suspended for fees at all (not prepaid, no limit, a class that
-    # does not): found first by a statement much cheaper to build than the funds'.
-    ids = list(
-        session.scalars(
-            select(Customer.id)
-            .where(
-                among(session, Customer.id, ids),
-                Customer.status == CustomerStatus.ACTIVE,
-                Customer.balance_control == BalanceControl.PREPAID,
-                Customer.credit_limit_micros.is_not(None),
-            )
-            .order_by(Customer.id)
-        )
+    # Locked in one statement that also reads what most customers fail first (not active,
+    # not prepaid, no limit): the funds' statement, costly to build, reads the others only.
+    rows = lock_customer_rows(
+        session,
+        (Customer.id, Customer.status, Customer.balance_control, Customer.credit_limit_micros),
+        among(session, Customer.id, sorted(set(customer_ids))),
     )
+    ids = [
+        customer_id
+        for customer_id, status, control, limit in rows
+        if status == CustomerStatus.ACTIVE
+        and control == BalanceControl.PREPAID
+        and limit is not None
+    ]
     if not ids:
         return []
     now = utcnow()
