@@ -51,8 +51,8 @@ def test_a_run_killed_mid_batch_is_finished_by_the_next(
     hook = fee_engine.suspension.suspend_unfunded
 
     def dying(session: Session, customer_ids: Sequence[int]) -> None:
-        # The second batch's customers are suspended (or not) after April's fees and again
-        # after May's: the process dies at May's, inside that batch's transaction.
+        # The second batch's customers are suspended (or not) after the fees of each period
+        # its close posts: the process dies at the second, inside that batch's transaction.
         if customers[2] in customer_ids:
             calls.append(customer_ids)
             if len(calls) == 2:
@@ -63,9 +63,9 @@ def test_a_run_killed_mid_batch_is_finished_by_the_next(
     with pytest.raises(Killed):
         run_billing(db, None, batch_size=2)
     check_ledger(db)
-    # The first batch closed its periods (June's fee comes after the closes); the rest is as
-    # the subscriptions left it.
-    assert [balance(api, c) for c in customers] == ["168.00"] * 2 + ["22.00"] * 4
+    # The first batch closed its periods and posted the fee of the period its last close
+    # opened (June's); the rest is as the subscriptions left it.
+    assert [balance(api, c) for c in customers] == [OWED] * 2 + ["22.00"] * 4
     monkeypatch.setattr(fee_engine.suspension, "suspend_unfunded", hook)
     run_billing(db, None, batch_size=2)
     run_billing(db, None, batch_size=2)

@@ -33,7 +33,13 @@ from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
 from kassa.ledger.entries import append_entries
 from kassa.ledger.locks import lock_customer_rows
-from kassa.subscriptions.fees import Closing, post_for_close
+from kassa.subscriptions.fees import (
+    Closing,
+    Posting,
+    fees_of_opened,
+    post_for_close,
+    record_fees,
+)
 
 # How long a batch waits for a customer's row that another transaction holds (on PostgreSQL):
 # a real-time call holds it for milliseconds, another run's batch for well under a second. A
@@ -220,7 +226,7 @@ def _close_round(
     )
     period_ids = list(period_of.values())
     result.periods_closed += len(period_ids)
-    _post_fees(session, due, period_of, as_of, now)
+    fees = _post_fees(session, due, period_of, as_of, now)
     session.connection().execute(
         update(LedgerEntry)
         .where(
@@ -326,17 +332,21 @@ def _close_round(
         _advance(customer)
     taxes = issue(session, drafts, number_format, user_id, now)
     result.invoices_issued += len(drafts)
-    # The statement that adds the taxes to the balances moves the customers on to their next
-    # period: one write of each customer's row.
+    # The fees due in the periods just opened go with the taxes: the customers' rows are held
+    # already, and their subscriptions were read once.
+    opened = fees_of_opened(fees, {c.id: c.end for c in due}, as_of, now)
+    # The statement that adds the taxes (and those fees) to the balances moves the customers
+    # on to their next period: one write of each customer's row.
     balances = append_entries(
         session,
-        taxes,
+        [*taxes, *opened],
         balances={c.id: c.balance for c in due},
         created_at=now,
         also_set=[{"id": c.id, "period_start_at": c.start, "period_end_at": c.end} for c in due],
     )
     for c in due:
         c.balance = balances.get(c.id, c.balance)
+    record_fees(session, fees, now)
 
 
 def _invoiced(cls: CustomerClass, customer: DueCustomer, rows: list[Sums], opening: int) -> bool:
@@ -356,17 +366,19 @@ def _post_fees(
     period_of: dict[int, int],
     as_of: datetime,
     now: datetime,
-) -> None:
+) -> Posting:
     """The subscription fees these periods bill, posted on them before their invoices are
-    drafted. A closed customer is charged no more."""
+    drafted (their rows are written by ``record_fees``). A closed customer is charged no
+    more."""
     closing = [
         Closing(c.id, c.currency, c.exponent, c.balance, c.kind, c.zone, c.anchor, c.end, pid)
         for c in due
         if (pid := period_of.get(c.id)) is not None and c.status != CustomerStatus.CLOSED
     ]
-    balances = post_for_close(session, closing, as_of, now)
+    posting = post_for_close(session, closing, as_of, now)
     for c in due:
-        c.balance = balances.get(c.id, c.balance)
+        c.balance = posting.balances.get(c.id, c.balance)
+    return posting
 
 
 def _advance(customer: DueCustomer) -> None:

@@ -26,7 +26,7 @@ from kassa.core.errors import ValidationFailed
 from kassa.core.money import MAX_BALANCE_MICROS, format_micros
 from kassa.core.vocabulary import EntryType
 from kassa.db.engine import Unit
-from kassa.db.fast.bulk import insert_many, update_many
+from kassa.db.fast.bulk import insert_tuples, update_many
 from kassa.db.fast.prepared import Prepared
 from kassa.db.models import Customer, CustomerClass, LedgerEntry
 from kassa.ledger.alerts import BalanceState, level_of, raise_alerts
@@ -210,6 +210,23 @@ class NewEntry:
     external_id: str | None = None
 
 
+# The columns of a bulk posting's entries, in the order of its tuples.
+_ENTRY_COLUMNS = (
+    "customer_id",
+    "type",
+    "amount_micros",
+    "balance_after_micros",
+    "currency",
+    "service",
+    "visible_comment",
+    "internal_comment",
+    "user_id",
+    "billing_period_id",
+    "external_id",
+    "created_at",
+)
+
+
 def append_entries(
     session: Session,
     rows: Sequence[NewEntry],
@@ -232,30 +249,30 @@ def append_entries(
     runs always have: the customer's next posting finds the level behind its balance and
     raises the crossing then."""
     after: dict[int, int] = {}
-    entries: list[dict[str, Any]] = []
+    entries: list[tuple[Any, ...]] = []
     for row in rows:
-        balance = after.get(row.customer_id, balances[row.customer_id])
-        balance += ENTRY_SIGNS[row.entry_type] * row.amount_micros
+        amount = ENTRY_SIGNS[row.entry_type] * row.amount_micros
+        balance = after.get(row.customer_id, balances[row.customer_id]) + amount
         if not -MAX_BALANCE_MICROS <= balance <= MAX_BALANCE_MICROS:
             raise balance_too_large("amount", row.currency, row.exponent)
         after[row.customer_id] = balance
         entries.append(
-            {
-                "customer_id": row.customer_id,
-                "type": row.entry_type,
-                "amount_micros": ENTRY_SIGNS[row.entry_type] * row.amount_micros,
-                "balance_after_micros": balance,
-                "currency": row.currency,
-                "service": None,
-                "visible_comment": row.visible_comment,
-                "internal_comment": "",
-                "user_id": row.user_id,
-                "billing_period_id": row.billing_period_id,
-                "external_id": row.external_id,
-                "created_at": created_at,
-            }
+            (
+                row.customer_id,
+                row.entry_type,
+                amount,
+                balance,
+                row.currency,
+                None,
+                row.visible_comment,
+                "",
+                row.user_id,
+                row.billing_period_id,
+                row.external_id,
+                created_at,
+            )
         )
-    insert_many(session, LedgerEntry, entries)
+    insert_tuples(session, LedgerEntry, _ENTRY_COLUMNS, entries)
     moved = {customer_id: after[customer_id] - balances[customer_id] for customer_id in after}
     set_ids = {values["id"] for values in also_set}
     update_many(

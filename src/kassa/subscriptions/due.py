@@ -9,7 +9,7 @@ segment is due once it has started and before the end of the period it is billed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from kassa.core.vocabulary import FeeCharging, FeeKind
@@ -68,10 +68,11 @@ class Fee:
     amount: int
     full: int
     comment: str
+    # The ledger's key of its entry, and of its row: read twice, made once.
+    key: str = field(init=False)
 
-    @property
-    def key(self) -> str:
-        return external_id(self.sub.id, self.kind, self.start)
+    def __post_init__(self) -> None:
+        self.key = external_id(self.sub.id, self.kind, self.start)
 
 
 def external_id(subscription_id: int, kind: str, start: datetime) -> str:

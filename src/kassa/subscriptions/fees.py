@@ -12,13 +12,15 @@ Where a fee lands on the invoices: a fee posted while the customer's open period
 billed by that period's close like any entry. A period that has ended is closed by a billing
 run, which posts the fees of that period inside the close (``post_for_close``) with the
 period's id, so a run catching up on several periods puts each fee on its own period's
-invoice; until then, postings outside a close leave that customer alone.
+invoice; until then, postings outside a close leave that customer alone. The close also
+posts, in its transaction, the fees due in the period it opens when that period runs now, as
+a posting after it would.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -28,7 +30,7 @@ from sqlalchemy.orm import Session
 from kassa.core.clock import as_utc, utcnow
 from kassa.core.vocabulary import CustomerStatus, EntryType, FeeCharging, FeeKind
 from kassa.currencies.service import currency_exponent
-from kassa.db.fast.bulk import among, insert_many, update_many
+from kassa.db.fast.bulk import among, insert_tuples, update_many
 from kassa.db.models import (
     Account,
     Customer,
@@ -152,23 +154,47 @@ def _posted_periodic(
     return posted
 
 
-def _post(
-    session: Session, payers: dict[int, Payer], subs: list[Sub], as_of: datetime, now: datetime
-) -> PostResult:
-    """Post what ``subs`` owe by ``as_of``, their customers' rows held; moves them on."""
-    result = PostResult()
+@dataclass
+class Posting:
+    """Fees whose entries are posted and whose rows (and subscriptions) are not yet written:
+    a close writes them once, after it has posted the fees of the periods it opened."""
+
+    payers: dict[int, Payer]
+    subs: list[Sub]
+    posted: dict[int, list[tuple[datetime, datetime, int]]]
+    histories: dict[int, list[tuple[datetime, int]]]
+    # The largest ledger entry id before the first of these entries.
+    before: int
+    fees: list[Fee] = field(default_factory=list)
+    balances: dict[int, int] = field(default_factory=dict)
+
+
+def _start(session: Session, payers: dict[int, Payer], subs: list[Sub], as_of: datetime) -> Posting:
     if not subs:
-        return result
-    histories = fee_history(session, sorted({s.plan_id for s in subs}))
-    posted = _posted_periodic(session, subs, as_of)
+        return Posting(payers, subs, defaultdict(list), {}, 0)
+    return Posting(
+        payers,
+        subs,
+        _posted_periodic(session, subs, as_of),
+        fee_history(session, sorted({s.plan_id for s in subs})),
+        session.connection().execute(select(func.max(LedgerEntry.id))).scalar() or 0,
+    )
+
+
+def _due(posting: Posting, payers: dict[int, Payer], as_of: datetime) -> list[NewEntry]:
+    """The entries of what the subscriptions of ``payers`` owe by ``as_of``, their fees added
+    to the posting; moves the subscriptions on. The fees' rows, and the suspensions they
+    bring, are left to :func:`_record`."""
     fees: list[Fee] = []
-    for sub in subs:
-        fees.extend(
-            due_fees(sub, payers[sub.customer_id], histories[sub.plan_id], as_of, posted[sub.id])
-        )
-    keys = [fee.key for fee in fees]
+    for sub in posting.subs:
+        payer = payers.get(sub.customer_id)
+        if payer is not None:
+            fees.extend(
+                due_fees(sub, payer, posting.histories[sub.plan_id], as_of, posting.posted[sub.id])
+            )
+    posting.fees.extend(fees)
     entries: list[NewEntry] = []
-    for fee, key in zip(fees, keys, strict=True):
+    for fee in fees:
         if fee.amount == 0:
             continue
         payer = payers[fee.sub.customer_id]
@@ -184,46 +210,82 @@ def _post(
                 visible_comment=fee.comment,
                 user_id=None,
                 billing_period_id=payer.period_id,
-                external_id=key,
+                external_id=fee.key,
             )
         )
-    entry_ids: dict[str, int] = {}
+    return entries
+
+
+def _charge(
+    session: Session,
+    posting: Posting,
+    payers: dict[int, Payer],
+    as_of: datetime,
+    now: datetime,
+) -> None:
+    """Post the entries of what the subscriptions of ``payers`` owe by ``as_of``."""
+    entries = _due(posting, payers, as_of)
     if entries:
-        before = session.connection().execute(select(func.max(LedgerEntry.id))).scalar() or 0
-        result.balances = append_entries(
-            session,
-            entries,
-            balances={p.id: p.balance for p in payers.values()},
-            created_at=now,
+        posting.balances.update(
+            append_entries(
+                session,
+                entries,
+                balances={p.id: p.balance for p in payers.values()},
+                created_at=now,
+            )
         )
+
+
+_FEE_ROW = (
+    "subscription_id",
+    "customer_id",
+    "kind",
+    "period_start",
+    "period_end",
+    "amount_micros",
+    "full_fee_micros",
+    "ledger_entry_id",
+    "created_at",
+)
+
+
+def _record(session: Session, posting: Posting, now: datetime) -> None:
+    """Write the rows of the posting's fees, with their entries' ids, and move its
+    subscriptions on (one statement each); then suspend the customers the in-advance fees
+    left unfunded."""
+    fees = posting.fees
+    if not posting.subs:
+        return
+    entry_ids: dict[str, int] = {}
+    charged = sorted({f.sub.customer_id for f in fees if f.amount != 0})
+    if charged:
         entry_ids = {
             str(key): int(entry_id)
             for entry_id, key in session.connection().execute(
                 select(LedgerEntry.id, LedgerEntry.external_id).where(
-                    LedgerEntry.id > before,
-                    among(
-                        session, LedgerEntry.customer_id, sorted({e.customer_id for e in entries})
-                    ),
+                    LedgerEntry.id > posting.before,
+                    among(session, LedgerEntry.customer_id, charged),
                     LedgerEntry.external_id.is_not(None),
                 )
             )
         }
-    insert_many(
+    insert_tuples(
         session,
         SubscriptionFee,
+        _FEE_ROW,
         [
-            {
-                "subscription_id": fee.sub.id,
-                "customer_id": fee.sub.customer_id,
-                "kind": fee.kind.value,
-                "period_start": fee.start,
-                "period_end": fee.end,
-                "amount_micros": fee.amount,
-                "full_fee_micros": fee.full,
-                "ledger_entry_id": entry_ids.get(key),
-                "created_at": now,
-            }
-            for fee, key in zip(fees, keys, strict=True)
+            (
+                fee.sub.id,
+                fee.sub.customer_id,
+                fee.kind.value,
+                fee.start,
+                fee.end,
+                fee.amount,
+                fee.full,
+                entry_ids.get(fee.key),
+                now,
+            )
+            for fee in fees
         ],
     )
     update_many(
@@ -246,19 +308,33 @@ def _post(
                 ),
                 "updated_at": now,
             }
-            for sub in subs
+            for sub in posting.subs
         ],
     )
-    result.fees_posted = len(fees)
+    # Once all of them are posted: a close's fees of both periods make one check.
     advance = sorted(
         {
             f.sub.customer_id
-            for f in fees
+            for f in posting.fees
             if f.kind is FeeKind.PERIODIC and f.sub.charged == FeeCharging.IN_ADVANCE and f.amount
         }
     )
     if advance:
         suspension.suspend_unfunded(session, advance)
+
+
+def _post(
+    session: Session, payers: dict[int, Payer], subs: list[Sub], as_of: datetime, now: datetime
+) -> PostResult:
+    """Post what ``subs`` owe by ``as_of``, their customers' rows held; moves them on."""
+    result = PostResult()
+    if not subs:
+        return result
+    posting = _start(session, payers, subs, as_of)
+    _charge(session, posting, payers, as_of, now)
+    _record(session, posting, now)
+    result.fees_posted = len(posting.fees)
+    result.balances = posting.balances
     return result
 
 
@@ -365,12 +441,12 @@ def post_due_fees(
 
 def post_for_close(
     session: Session, closing: Sequence[Closing], as_of: datetime, now: datetime
-) -> dict[int, int]:
-    """Post, inside the close of these customers' periods (their rows held), the fees billed
-    in those periods: in-arrears segments ending by the period's end, in-advance segments and
-    one-time fees due by ``as_of`` before it. Returns the balances after, of those posted to."""
-    if not closing:
-        return {}
+) -> Posting:
+    """Post, inside the close of these customers' periods (their rows held), the entries of
+    the fees billed in those periods: in-arrears segments ending by the period's end,
+    in-advance segments and one-time fees due by ``as_of`` before it. ``balances`` of the
+    result holds the balances after, of those posted to. The close then adds the fees of the
+    periods it opened (:func:`fees_of_opened`) and writes the rows of all (:func:`record_fees`)."""
     payers = {
         c.customer_id: Payer(
             c.customer_id,
@@ -387,13 +463,48 @@ def post_for_close(
     unfinished: ColumnElement[bool] = or_(
         Subscription.ends_at.is_(None), Subscription.charged_through < Subscription.ends_at
     )
-    subs = _subscriptions(
-        session,
-        sorted(payers),
-        or_(
-            Subscription.next_charge_at <= as_of,
-            and_(SubscriptionPlan.charged == FeeCharging.IN_ARREARS, unfinished),
-        ),
-        Subscription.starts_at <= as_of,
+    subs = (
+        _subscriptions(
+            session,
+            sorted(payers),
+            or_(
+                Subscription.next_charge_at <= as_of,
+                and_(SubscriptionPlan.charged == FeeCharging.IN_ARREARS, unfinished),
+            ),
+            Subscription.starts_at <= as_of,
+        )
+        if payers
+        else []
     )
-    return _post(session, payers, subs, as_of, now).balances
+    posting = _start(session, payers, subs, as_of)
+    if subs:
+        _charge(session, posting, payers, as_of, now)
+    return posting
+
+
+def fees_of_opened(
+    posting: Posting, opened: Mapping[int, datetime], as_of: datetime, now: datetime
+) -> list[NewEntry]:
+    """After the close of ``post_for_close`` moved its customers on to the periods it opened
+    (``opened``: each one's new period end), the entries of the fees due by ``as_of`` in those
+    of these periods that run now, as a posting outside a close would find them in a later
+    transaction. The close posts them with its own entries (``append_entries``), then calls
+    :func:`record_fees`."""
+    payers: dict[int, Payer] = {}
+    for customer_id, payer in posting.payers.items():
+        end = opened.get(customer_id)
+        if end is None or end <= now or end <= as_of:
+            # A period still to close posts its own fees with its close.
+            continue
+        payers[customer_id] = Payer(
+            payer.id, payer.currency, payer.exponent, payer.balance, payer.grid, advance_before=end
+        )
+    if not payers or not posting.subs:
+        return []
+    return _due(posting, payers, as_of)
+
+
+def record_fees(session: Session, posting: Posting, now: datetime) -> None:
+    """Write the rows of every fee a close posted (``post_for_close``, ``fees_of_opened``),
+    move their subscriptions on, and suspend those left unfunded."""
+    _record(session, posting, now)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
 
 from kassa.core import periods
 from kassa.core.periods import BillingPeriod
@@ -34,13 +33,27 @@ class Grid:
         return self.whole_period_around(moment)[1]
 
     def whole_period_around(self, moment: datetime) -> tuple[datetime, datetime]:
-        return _whole_period_around(self, moment)
+        # A run posts the fees of many customers for the same few periods of a grid, from
+        # moments that differ (each customer's creation): the periods found last are looked
+        # up by the interval they cover, not by the moment asked about.
+        found = _FOUND.get(self)
+        if found is None:
+            if len(_FOUND) >= _GRIDS_KEPT:
+                _FOUND.clear()
+            found = _FOUND[self] = []
+        for period in found:
+            if period[0] <= moment < period[1]:
+                return period
+        period = periods.whole_period_around(self.kind, self.zone, self.anchor, moment)
+        found.insert(0, period)
+        del found[_PERIODS_KEPT:]
+        return period
 
 
-@lru_cache(maxsize=8192)
-def _whole_period_around(grid: Grid, moment: datetime) -> tuple[datetime, datetime]:
-    # A run posts the fees of many customers for periods starting at the same instants.
-    return periods.whole_period_around(grid.kind, grid.zone, grid.anchor, moment)
+# The periods of a grid are fixed by its kind, zone and anchor, so any found stays true.
+_FOUND: dict[Grid, list[tuple[datetime, datetime]]] = {}
+_GRIDS_KEPT = 8192
+_PERIODS_KEPT = 4
 
 
 def grid_of(kind: str, zone: str, anchor: date | None, created_at: datetime) -> Grid:

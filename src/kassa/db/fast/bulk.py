@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from typing import Any, cast
@@ -131,31 +131,21 @@ def _converted(
     for i, column in enumerate(columns):
         found = column.type.dialect_impl(dialect).bind_processor(dialect)
         if found is not None:
-            # Documents are rarely repeated, and cannot be looked up.
-            convert.append((i, found if isinstance(column.type, JSON) else _memoized(found)))
+            convert.append((i, found, isinstance(column.type, JSON)))
     if not convert:
         return values
-    converted = []
-    for row in values:
-        value = list(row)
-        for i, process in convert:
-            value[i] = process(value[i])
-        converted.append(tuple(value))
-    return converted
-
-
-def _memoized(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Stamps and dates repeat across a batch's rows; each is converted once."""
-    seen: dict[Any, Any] = {}
-    missing = object()
-
-    def convert(value: Any) -> Any:
-        converted = seen.get(value, missing)
-        if converted is missing:
-            seen[value] = converted = process(value)
-        return converted
-
-    return convert
+    # Column by column: stamps, dates and names repeat across a batch's rows, so each distinct
+    # value is converted once, and the rows are put back together in one go.
+    by_column: list[Sequence[Any]] = list(zip(*values, strict=True))
+    for i, process, document in convert:
+        given = by_column[i]
+        if document:
+            # Documents are rarely repeated, and cannot be looked up.
+            by_column[i] = [process(value) for value in given]
+        else:
+            seen = {value: process(value) for value in set(given)}
+            by_column[i] = list(map(seen.__getitem__, given))
+    return list(zip(*by_column, strict=True))
 
 
 def among(session: Session, column: Any, ids: list[int]) -> ColumnElement[bool]:
