@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from kassa.billing.runs import run_billing
 from kassa.db.engine import Database
-from kassa.subscriptions import fees as fee_engine
+from kassa.subscriptions import suspension
 from tests.conftest import Api
 from tests.subscriptions.support import (
     Clock,
@@ -48,7 +48,7 @@ def test_a_run_killed_mid_batch_is_finished_by_the_next(
 ) -> None:
     customers = _customers(api, db, at)
     calls = []
-    hook = fee_engine.suspension.suspend_unfunded
+    hook = suspension.suspend_unfunded
 
     def dying(session: Session, customer_ids: Sequence[int]) -> None:
         # The second batch's customers are suspended (or not) after the fees of each period
@@ -59,14 +59,14 @@ def test_a_run_killed_mid_batch_is_finished_by_the_next(
                 raise Killed("the process died here")
         hook(session, customer_ids)
 
-    monkeypatch.setattr(fee_engine.suspension, "suspend_unfunded", dying)
+    monkeypatch.setattr(suspension, "suspend_unfunded", dying)
     with pytest.raises(Killed):
         run_billing(db, None, batch_size=2)
     check_ledger(db)
     # The first batch closed its periods and posted the fee of the period its last close
     # opened (June's); the rest is as the subscriptions left it.
     assert [balance(api, c) for c in customers] == [OWED] * 2 + ["22.00"] * 4
-    monkeypatch.setattr(fee_engine.suspension, "suspend_unfunded", hook)
+    monkeypatch.setattr(suspension, "suspend_unfunded", hook)
     run_billing(db, None, batch_size=2)
     run_billing(db, None, batch_size=2)
     assert {balance(api, c) for c in customers} == {OWED}

@@ -33,13 +33,8 @@ from kassa.db.fast.bulk import among, cyclic_gc_paused, insert_many
 from kassa.db.models import BillingPeriod, Customer, CustomerClass, LedgerEntry
 from kassa.ledger.entries import append_entries
 from kassa.ledger.locks import lock_customer_rows
-from kassa.subscriptions.fees import (
-    Closing,
-    Posting,
-    fees_of_opened,
-    post_for_close,
-    record_fees,
-)
+from kassa.subscriptions.fees import Closing, fees_of_opened, post_for_close
+from kassa.subscriptions.posting import Posting, record_fees
 
 # How long a batch waits for a customer's row that another transaction holds (on PostgreSQL):
 # a real-time call holds it for milliseconds, another run's batch for well under a second. A
