@@ -43,8 +43,9 @@ from kassa.core.errors import Conflict, FieldErrors, NotFound
 from kassa.core.money import MICRO_EXPONENT, AmountError, check_amount, format_micros, to_micros
 from kassa.core.vocabulary import EntryType
 from kassa.currencies.service import currency_exponent
+from kassa.customers.queries import get_customer
 from kassa.db.engine import Database
-from kassa.db.models import CreditNote, CreditNoteLine, Customer, Invoice
+from kassa.db.models import CreditNote, CreditNoteLine, Invoice
 from kassa.db.pagination import paginate
 from kassa.events.outbox import emit
 from kassa.ledger.entries import append_entry
@@ -287,8 +288,7 @@ def list_credit_notes(
         get_invoice(session, invoice_id)
         stmt = stmt.where(CreditNote.invoice_id == invoice_id)
     if customer_id is not None:
-        if session.get(Customer, customer_id) is None:
-            raise NotFound(f"customer {customer_id} does not exist", code="customer_not_found")
+        get_customer(session, customer_id)
         stmt = stmt.where(CreditNote.customer_id == customer_id)
     return paginate(session, stmt, CreditNote.id, limit=limit, cursor=cursor, descending=True)
 
